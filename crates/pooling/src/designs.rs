@@ -1,0 +1,494 @@
+//! The pooling designs the district can run, as plain data.
+//!
+//! A design works on a *block* of people (one top-level pool, one array, one
+//! hypercube…); a round screens many blocks side by side. Every design is
+//! decoded by [`crate::decode::next_stage`] and evaluated by
+//! [`crate::characteristics::characteristics`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{PoolingError, Result};
+use crate::montecarlo::SplitMix64;
+
+/// Decoding rule of a one-round non-adaptive design (Aldridge, Johnson &
+/// Scarlett, "Group testing: an information theory perspective", 2019).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decoder {
+    /// Combinatorial orthogonal matching pursuit: everyone not in a negative
+    /// test is flagged. Never misses a positive when tests are perfect.
+    Comp,
+    /// Definite defectives: flag only those who are the sole possible
+    /// positive of some positive test. Never flags a negative when tests are perfect.
+    Dd,
+    /// Sequential COMP: DD, then greedily add whoever explains most
+    /// still-unexplained positive tests.
+    Scomp,
+}
+
+/// One pooling design. Sizes are numbers of people (samples) per tube.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Design {
+    /// One tube per person (1:1): the baseline every saving is measured against.
+    Individual,
+    /// Dorfman two-stage (D2): a pool of `pool`; if positive, everyone singly.
+    Dorfman {
+        /// People per pool.
+        pool: u32,
+    },
+    /// Three-stage hierarchical (D3): pool → sub-pools of `sub_pool` → individuals.
+    Hierarchical3 {
+        /// People per top-level pool.
+        pool: u32,
+        /// People per sub-pool (the last sub-pool takes the remainder).
+        sub_pool: u32,
+    },
+    /// Square/rectangular array (A2 / A2M, Phatarfod & Sudbury 1994; Kim et
+    /// al. 2007): row and column pools, then the intersections singly.
+    Array {
+        /// Rows (each row pool holds `cols` people).
+        rows: u32,
+        /// Columns (each column pool holds `rows` people).
+        cols: u32,
+        /// Test the whole array in one master pool first (A2M).
+        master_pool: bool,
+    },
+    /// Hypercube (Mutesa et al., Nature 2020): `side^dims` people, a whole-
+    /// group test first, then the `dims·side` slices; a single positive is
+    /// read off the slices, several are resolved by testing the candidates.
+    Hypercube {
+        /// Side length L (Mutesa's optimum is 3).
+        side: u32,
+        /// Dimension D.
+        dims: u32,
+    },
+    /// One-round non-adaptive design for small batches: each of `items`
+    /// people goes into `tests_per_item` of `tests` tubes, decoded by `decoder`.
+    NonAdaptive {
+        /// People in the batch.
+        items: u32,
+        /// Tubes tested.
+        tests: u32,
+        /// Tubes each person is placed in.
+        tests_per_item: u32,
+        /// Decoding rule.
+        decoder: Decoder,
+    },
+    /// Our design for the 20:1 cap ("pool then code"): a pool of `pool`; if
+    /// positive, the members are placed by a constant-weight code in a few
+    /// sub-pools (6 tubes for 20 people) which identifies a single positive
+    /// in round 2. An ambiguous pool (≥ 2 positives, or a test error) is
+    /// resolved by single tubes in a third round, or, when `third_round` is
+    /// false, its candidates are flagged for confirmatory testing.
+    PoolCode {
+        /// People per first-stage pool.
+        pool: u32,
+        /// Whether ambiguous pools get a third (single-tube) round.
+        third_round: bool,
+    },
+}
+
+/// Design families, for tables ("best design of each kind").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    /// [`Design::Individual`].
+    Individual,
+    /// [`Design::Dorfman`].
+    Dorfman,
+    /// [`Design::Hierarchical3`].
+    Hierarchical3,
+    /// [`Design::Array`] without master pool.
+    Array,
+    /// [`Design::Array`] with master pool.
+    ArrayMaster,
+    /// [`Design::Hypercube`].
+    Hypercube,
+    /// [`Design::NonAdaptive`] with COMP.
+    NonAdaptiveComp,
+    /// [`Design::NonAdaptive`] with DD.
+    NonAdaptiveDd,
+    /// [`Design::NonAdaptive`] with SCOMP.
+    NonAdaptiveScomp,
+    /// [`Design::PoolCode`], ambiguous pools flagged after round 2.
+    PoolCodeTwoRound,
+    /// [`Design::PoolCode`] with a third round for ambiguous pools.
+    PoolCodeThreeRound,
+}
+
+impl Family {
+    /// Every family, in table order.
+    pub const ALL: [Family; 11] = [
+        Family::Individual,
+        Family::Dorfman,
+        Family::Hierarchical3,
+        Family::Array,
+        Family::ArrayMaster,
+        Family::Hypercube,
+        Family::NonAdaptiveComp,
+        Family::NonAdaptiveDd,
+        Family::NonAdaptiveScomp,
+        Family::PoolCodeTwoRound,
+        Family::PoolCodeThreeRound,
+    ];
+
+    /// Short human name for tables.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Family::Individual => "individual",
+            Family::Dorfman => "Dorfman D2",
+            Family::Hierarchical3 => "hierarchical D3",
+            Family::Array => "array A2",
+            Family::ArrayMaster => "array A2M",
+            Family::Hypercube => "hypercube",
+            Family::NonAdaptiveComp => "non-adaptive COMP",
+            Family::NonAdaptiveDd => "non-adaptive DD",
+            Family::NonAdaptiveScomp => "non-adaptive SCOMP",
+            Family::PoolCodeTwoRound => "pool+code, 2 rounds",
+            Family::PoolCodeThreeRound => "pool+code, 3rd round",
+        }
+    }
+}
+
+fn checked_pow(side: u32, dims: u32) -> Option<u64> {
+    let mut n: u64 = 1;
+    for _ in 0..dims {
+        n = n.checked_mul(side as u64)?;
+        if n > MAX_BLOCK as u64 {
+            return None;
+        }
+    }
+    Some(n)
+}
+
+/// Largest block any design may hold: keeps decoding and simulation bounded.
+pub const MAX_BLOCK: usize = 1 << 16;
+
+impl Design {
+    /// The family this design belongs to.
+    pub fn family(&self) -> Family {
+        match *self {
+            Design::Individual => Family::Individual,
+            Design::Dorfman { .. } => Family::Dorfman,
+            Design::Hierarchical3 { .. } => Family::Hierarchical3,
+            Design::Array {
+                master_pool: false, ..
+            } => Family::Array,
+            Design::Array {
+                master_pool: true, ..
+            } => Family::ArrayMaster,
+            Design::Hypercube { .. } => Family::Hypercube,
+            Design::NonAdaptive { decoder, .. } => match decoder {
+                Decoder::Comp => Family::NonAdaptiveComp,
+                Decoder::Dd => Family::NonAdaptiveDd,
+                Decoder::Scomp => Family::NonAdaptiveScomp,
+            },
+            Design::PoolCode {
+                third_round: false,
+                ..
+            } => Family::PoolCodeTwoRound,
+            Design::PoolCode {
+                third_round: true, ..
+            } => Family::PoolCodeThreeRound,
+        }
+    }
+
+    /// Compact label for tables and logs, e.g. `D2(20)`, `A2M(4x5)`, `PC2(20)`.
+    pub fn label(&self) -> String {
+        match *self {
+            Design::Individual => "1:1".to_string(),
+            Design::Dorfman { pool } => format!("D2({pool})"),
+            Design::Hierarchical3 { pool, sub_pool } => format!("D3({pool}>{sub_pool})"),
+            Design::Array {
+                rows,
+                cols,
+                master_pool,
+            } => format!("{}({rows}x{cols})", if master_pool { "A2M" } else { "A2" }),
+            Design::Hypercube { side, dims } => format!("HC({side}^{dims})"),
+            Design::NonAdaptive {
+                items,
+                tests,
+                tests_per_item,
+                decoder,
+            } => {
+                let d = match decoder {
+                    Decoder::Comp => "COMP",
+                    Decoder::Dd => "DD",
+                    Decoder::Scomp => "SCOMP",
+                };
+                format!("NA-{d}({items};{tests}t,w{tests_per_item})")
+            }
+            Design::PoolCode { pool, third_round } => {
+                let (t, w) = code_shape(pool as usize);
+                format!(
+                    "PC{}({pool};{t}C{w})",
+                    if third_round { "3" } else { "2" }
+                )
+            }
+        }
+    }
+
+    /// People in one block of the design.
+    pub fn block_size(&self) -> usize {
+        match *self {
+            Design::Individual => 1,
+            Design::Dorfman { pool } => pool as usize,
+            Design::Hierarchical3 { pool, .. } => pool as usize,
+            Design::Array { rows, cols, .. } => rows as usize * cols as usize,
+            Design::Hypercube { side, dims } => {
+                checked_pow(side, dims).unwrap_or(MAX_BLOCK as u64 + 1) as usize
+            }
+            Design::NonAdaptive { items, .. } => items as usize,
+            Design::PoolCode { pool, .. } => pool as usize,
+        }
+    }
+
+    /// Worst-case number of lab rounds (the `max rounds` constraint applies to this).
+    pub fn max_rounds(&self) -> u32 {
+        match *self {
+            Design::Individual => 1,
+            Design::Dorfman { .. } => 2,
+            Design::Hierarchical3 { .. } => 3,
+            Design::Array { master_pool, .. } => 2 + master_pool as u32,
+            Design::Hypercube { .. } => 3,
+            Design::NonAdaptive { .. } => 1,
+            Design::PoolCode { third_round, .. } => 2 + third_round as u32,
+        }
+    }
+
+    /// Most samples any one tube of the design holds (the pool-cap constraint).
+    pub fn largest_pool(&self) -> usize {
+        match *self {
+            Design::Array {
+                rows,
+                cols,
+                master_pool,
+            } => {
+                if master_pool {
+                    (rows * cols) as usize
+                } else {
+                    rows.max(cols) as usize
+                }
+            }
+            Design::NonAdaptive {
+                items,
+                tests,
+                tests_per_item,
+                ..
+            } => non_adaptive_matrix(items as usize, tests as usize, tests_per_item as usize)
+                .map(|m| {
+                    (0..tests as usize)
+                        .map(|t| m.iter().filter(|&&c| c >> t & 1 == 1).count())
+                        .max()
+                        .unwrap_or(0)
+                })
+                .unwrap_or(usize::MAX),
+            _ => self.block_size(),
+        }
+    }
+
+    /// Refuses parameters that make no sense, before anyone decodes with them.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |reason: &str| {
+            Err(PoolingError::InvalidDesign {
+                design: self.label(),
+                reason: reason.to_string(),
+            })
+        };
+        match *self {
+            Design::Individual => {}
+            Design::Dorfman { pool } => {
+                if pool < 2 {
+                    return bad("pool must hold at least 2 people");
+                }
+            }
+            Design::Hierarchical3 { pool, sub_pool } => {
+                if sub_pool < 2 || sub_pool >= pool {
+                    return bad("need 2 <= sub_pool < pool");
+                }
+            }
+            Design::Array { rows, cols, .. } => {
+                if rows < 2 || cols < 2 {
+                    return bad("need at least 2 rows and 2 columns");
+                }
+            }
+            Design::Hypercube { side, dims } => {
+                if side < 2 || dims < 1 {
+                    return bad("need side >= 2 and dims >= 1");
+                }
+                if checked_pow(side, dims).is_none() {
+                    return bad("hypercube too large");
+                }
+            }
+            Design::NonAdaptive {
+                items,
+                tests,
+                tests_per_item,
+                ..
+            } => {
+                if items < 1 || tests < 1 || tests > 64 {
+                    return bad("need items >= 1 and 1 <= tests <= 64");
+                }
+                if tests_per_item < 1 || tests_per_item > tests {
+                    return bad("need 1 <= tests_per_item <= tests");
+                }
+            }
+            Design::PoolCode { pool, .. } => {
+                if pool < 2 {
+                    return bad("pool must hold at least 2 people");
+                }
+            }
+        }
+        if self.block_size() > MAX_BLOCK {
+            return bad("block too large");
+        }
+        Ok(())
+    }
+}
+
+/// Binomial coefficient as u64 (saturating), for code sizes.
+pub fn binomial(n: u32, k: u32) -> u64 {
+    if k > n {
+        return 0;
+    }
+    let k = k.min(n - k);
+    let mut r: u64 = 1;
+    for i in 0..k {
+        r = r.saturating_mul((n - i) as u64) / (i as u64 + 1);
+    }
+    r
+}
+
+/// (tests T, weight w) of the constant-weight code used for `members`
+/// people: the fewest tubes T with C(T, ⌊T/2⌋) ≥ members, so that every
+/// member gets a distinct codeword of weight w = ⌊T/2⌋. For 20 people: 6
+/// tubes of 10, each person in 3.
+pub fn code_shape(members: usize) -> (u32, u32) {
+    if members <= 1 {
+        return (members as u32, members as u32);
+    }
+    let mut t = 1u32;
+    while binomial(t, t / 2) < members as u64 {
+        t += 1;
+    }
+    (t, t / 2)
+}
+
+/// The codewords (bit masks over T tubes) of the first `members` people,
+/// taken in increasing numeric order among the weight-w masks.
+pub fn codewords(members: usize) -> Vec<u64> {
+    let (t, w) = code_shape(members);
+    if members == 0 || w == 0 {
+        return vec![1; members.min(1)];
+    }
+    let mut out = Vec::with_capacity(members);
+    let mut v: u64 = (1u64 << w) - 1;
+    let limit = 1u64 << t;
+    while out.len() < members && v < limit {
+        out.push(v);
+        // Gosper's hack: next integer with the same popcount.
+        let c = v & v.wrapping_neg();
+        let r = v + c;
+        v = (((r ^ v) >> 2) / c) | r;
+    }
+    out
+}
+
+/// The incidence of a non-adaptive design: for each person, a bit mask of
+/// the tubes they go in. Built deterministically (seeded by the shape) so
+/// the lab and the decoder always agree: each person is put in the
+/// `per_item` least-loaded tubes (random tie-break), avoiding repeated
+/// columns where possible.
+pub fn non_adaptive_matrix(items: usize, tests: usize, per_item: usize) -> Result<Vec<u64>> {
+    if tests == 0 || tests > 64 || per_item == 0 || per_item > tests {
+        return Err(PoolingError::InvalidDesign {
+            design: format!("NA({items};{tests}t,w{per_item})"),
+            reason: "need 1 <= tests_per_item <= tests <= 64".into(),
+        });
+    }
+    let mut rng = SplitMix64::new(
+        0x6772_6964_7377_6570 ^ ((items as u64) << 32) ^ ((tests as u64) << 16) ^ per_item as u64,
+    );
+    let mut load = vec![0usize; tests];
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(items);
+    for _ in 0..items {
+        let mut chosen = 0u64;
+        for attempt in 0..32 {
+            chosen = 0;
+            for _ in 0..per_item {
+                // least-loaded free tube, random tie-break (later attempts randomise more)
+                let free: Vec<usize> = (0..tests).filter(|&t| chosen >> t & 1 == 0).collect();
+                let pick = if attempt == 0 {
+                    let min = free.iter().map(|&t| load[t]).min().unwrap_or(0);
+                    let best: Vec<usize> = free.iter().copied().filter(|&t| load[t] == min).collect();
+                    best[rng.below(best.len() as u64) as usize]
+                } else {
+                    free[rng.below(free.len() as u64) as usize]
+                };
+                chosen |= 1 << pick;
+            }
+            if !seen.contains(&chosen) {
+                break;
+            }
+        }
+        seen.insert(chosen);
+        for (t, l) in load.iter_mut().enumerate() {
+            if chosen >> t & 1 == 1 {
+                *l += 1;
+            }
+        }
+        out.push(chosen);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_for_twenty_is_six_choose_three() {
+        assert_eq!(code_shape(20), (6, 3));
+        let c = codewords(20);
+        assert_eq!(c.len(), 20);
+        let set: std::collections::HashSet<_> = c.iter().collect();
+        assert_eq!(set.len(), 20);
+        assert!(c.iter().all(|w| w.count_ones() == 3 && *w < 64));
+        // each tube holds 10 of the 20
+        for t in 0..6 {
+            assert_eq!(c.iter().filter(|&&w| w >> t & 1 == 1).count(), 10);
+        }
+    }
+
+    #[test]
+    fn non_adaptive_is_deterministic_and_balanced() {
+        let a = non_adaptive_matrix(16, 8, 2).unwrap();
+        let b = non_adaptive_matrix(16, 8, 2).unwrap();
+        assert_eq!(a, b);
+        assert!(a.iter().all(|m| m.count_ones() == 2));
+        let d = Design::NonAdaptive {
+            items: 16,
+            tests: 8,
+            tests_per_item: 2,
+            decoder: Decoder::Comp,
+        };
+        assert_eq!(d.largest_pool(), 4);
+    }
+
+    #[test]
+    fn validation_refuses_nonsense() {
+        assert!(Design::Dorfman { pool: 1 }.validate().is_err());
+        assert!(
+            Design::Hierarchical3 {
+                pool: 10,
+                sub_pool: 10
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(Design::Hypercube { side: 3, dims: 40 }.validate().is_err());
+        assert!(Design::PoolCode { pool: 20, third_round: false }.validate().is_ok());
+    }
+}

@@ -1,0 +1,476 @@
+//! The PostgreSQL backend, for when one machine is not enough.
+//!
+//! Uses the synchronous `postgres` client (the storage trait is
+//! synchronous; the HTTP layer calls it on blocking threads) with a small
+//! pool of connections. Bulk writes go through `COPY`, which is what makes
+//! loading a city's roster take minutes rather than hours.
+#![forbid(unsafe_code)]
+
+mod migrate;
+mod rows;
+
+use gridsweep_domain::{AreaId, AreaLevel, AreaPath, DocumentKind};
+use gridsweep_storage::*;
+use postgres::{Client, Config, NoTls, Transaction};
+use std::io::Write;
+use std::sync::Mutex;
+
+pub use migrate::MIGRATIONS;
+
+/// Connections kept open for reuse.
+const POOL: usize = 16;
+
+/// A gridsweep database on a PostgreSQL server.
+pub struct PgStore {
+    config: Config,
+    pool: Mutex<Vec<Client>>,
+}
+
+pub(crate) fn db_err(e: postgres::Error) -> StoreError {
+    use postgres::error::SqlState;
+    match e.code() {
+        Some(c) if *c == SqlState::UNIQUE_VIOLATION || *c == SqlState::FOREIGN_KEY_VIOLATION => {
+            let msg = e
+                .as_db_error()
+                .map(|d| format!("{} ({})", d.message(), d.detail().unwrap_or("")))
+                .unwrap_or_else(|| e.to_string());
+            StoreError::Conflict(msg)
+        }
+        _ => StoreError::Backend(
+            e.as_db_error()
+                .map(|d| d.message().to_string())
+                .unwrap_or_else(|| e.to_string()),
+        ),
+    }
+}
+
+fn io_err(e: std::io::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl PgStore {
+    /// Connects to a `postgres://` URL and runs pending migrations.
+    pub fn connect(url: &str) -> StoreResult<Self> {
+        let config: Config = url
+            .parse()
+            .map_err(|e: postgres::Error| StoreError::Open(e.to_string()))?;
+        let store = Self {
+            config,
+            pool: Mutex::new(Vec::new()),
+        };
+        let mut client = store.client()?;
+        migrate::run(&mut client)?;
+        store.give_back(client);
+        tracing::info!("postgres store open");
+        Ok(store)
+    }
+
+    fn client(&self) -> StoreResult<Client> {
+        if let Some(c) = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+            if !c.is_closed() {
+                return Ok(c);
+            }
+        }
+        self.config
+            .connect(NoTls)
+            .map_err(|e| StoreError::Open(e.to_string()))
+    }
+
+    fn give_back(&self, c: Client) {
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < POOL && !c.is_closed() {
+            pool.push(c);
+        }
+    }
+
+    /// Runs `f` with a pooled connection.
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut Client) -> StoreResult<T>) -> StoreResult<T> {
+        let mut c = self.client()?;
+        let out = f(&mut c);
+        self.give_back(c);
+        out
+    }
+
+    /// Runs `f` in one transaction, committed only if it returns `Ok`.
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Transaction<'_>) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(db_err)?;
+            let out = f(&mut tx)?;
+            tx.commit().map_err(db_err)?;
+            Ok(out)
+        })
+    }
+}
+
+/// Creates an empty database next to the one `url` names and returns its
+/// URL. Tests use it to get a clean database each.
+pub fn create_scratch_database(url: &str, name: &str) -> StoreResult<String> {
+    let mut config: Config = url
+        .parse()
+        .map_err(|e: postgres::Error| StoreError::Open(e.to_string()))?;
+    let mut admin = config
+        .connect(NoTls)
+        .map_err(|e| StoreError::Open(e.to_string()))?;
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\""))
+        .map_err(db_err)?;
+    admin
+        .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+        .map_err(db_err)?;
+    config.dbname(name);
+    let base = url.split('?').next().unwrap_or(url);
+    let query = url.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    let authority = base
+        .strip_prefix("postgres://")
+        .or_else(|| base.strip_prefix("postgresql://"))
+        .ok_or_else(|| StoreError::Open(format!("not a postgres:// url: {url}")))?;
+    let host = authority.split('/').next().unwrap_or(authority);
+    Ok(format!("postgres://{host}/{name}{query}"))
+}
+
+/// Upper bound of the string range holding every path under `prefix`.
+fn path_upper(prefix: &AreaPath) -> String {
+    let s = prefix.as_str();
+    format!("{}0", &s[..s.len() - 1])
+}
+
+/// Escapes a value for COPY's text format.
+fn copy_text(out: &mut Vec<u8>, v: Option<&str>) {
+    match v {
+        None => out.extend_from_slice(b"\\N"),
+        Some(s) => {
+            for b in s.bytes() {
+                match b {
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    b'\t' => out.extend_from_slice(b"\\t"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'\r' => out.extend_from_slice(b"\\r"),
+                    _ => out.push(b),
+                }
+            }
+        }
+    }
+}
+
+fn copy_row(out: &mut Vec<u8>, cols: &[Option<&str>]) {
+    for (i, c) in cols.iter().enumerate() {
+        if i > 0 {
+            out.push(b'\t');
+        }
+        copy_text(out, *c);
+    }
+    out.push(b'\n');
+}
+
+fn copy_in(tx: &mut Transaction<'_>, sql: &str, data: &[u8]) -> StoreResult<()> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    let mut w = tx.copy_in(sql).map_err(db_err)?;
+    w.write_all(data).map_err(io_err)?;
+    w.finish().map_err(db_err)?;
+    Ok(())
+}
+
+const AREA_COLS: &str = "id, parent_id, level, name, path, resident_count";
+const PERSON_COLS: &str =
+    "id, name, doc_kind, doc_number, gender, birth_date, phone, household_id, area_path";
+
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn allocate_ids(&self, kind: IdKind, n: u64) -> StoreResult<i64> {
+        let n = i64::try_from(n).map_err(|_| StoreError::Backend("too many ids".into()))?;
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO id_counters(kind, next_id) VALUES ($1, 1) ON CONFLICT DO NOTHING",
+                &[&kind.as_str()],
+            )
+            .map_err(db_err)?;
+            let row = tx
+                .query_one(
+                    "UPDATE id_counters SET next_id = next_id + $2 WHERE kind = $1 RETURNING next_id - $2",
+                    &[&kind.as_str(), &n],
+                )
+                .map_err(db_err)?;
+            Ok(row.get(0))
+        })
+    }
+
+    fn write_population(&self, batch: &PopulationBatch) -> StoreResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| {
+            let mut buf = Vec::new();
+            for a in &batch.areas {
+                let id = a.id.to_string();
+                let parent = a.parent.map(|p| p.to_string());
+                copy_row(
+                    &mut buf,
+                    &[
+                        Some(&id),
+                        parent.as_deref(),
+                        Some(a.level.as_str()),
+                        Some(&a.name),
+                        Some(a.path.as_str()),
+                    ],
+                );
+            }
+            copy_in(tx, "COPY areas (id, parent_id, level, name, path) FROM STDIN", &buf)?;
+            buf.clear();
+            for s in &batch.sites {
+                let (id, area) = (s.id.to_string(), s.area.to_string());
+                copy_row(
+                    &mut buf,
+                    &[
+                        Some(&id),
+                        Some(&area),
+                        Some(s.area_path.as_str()),
+                        Some(s.kind.as_str()),
+                        Some(&s.name),
+                    ],
+                );
+            }
+            copy_in(tx, "COPY sites (id, area_id, area_path, kind, name) FROM STDIN", &buf)?;
+            buf.clear();
+            let mut affs = Vec::new();
+            for p in &batch.persons {
+                let (id, household) = (p.id.0.to_string(), p.household.to_string());
+                copy_row(
+                    &mut buf,
+                    &[
+                        Some(&id),
+                        Some(p.name.as_str()),
+                        Some(p.document.kind().as_str()),
+                        Some(p.document.number()),
+                        p.gender.map(|g| g.as_str()),
+                        p.birth_date.as_deref(),
+                        p.phone.as_ref().map(|p| p.as_str()),
+                        Some(&household),
+                        Some(p.household_path.as_str()),
+                    ],
+                );
+                for a in &p.affiliations {
+                    let area = a.area.to_string();
+                    copy_row(&mut affs, &[Some(&id), Some(&area), Some(a.kind.as_str())]);
+                }
+            }
+            copy_in(tx, &format!("COPY persons ({PERSON_COLS}) FROM STDIN"), &buf)?;
+            copy_in(tx, "COPY affiliations (person_id, area_id, kind) FROM STDIN", &affs)?;
+            let deltas = batch.resident_deltas();
+            if !deltas.is_empty() {
+                let ids: Vec<i64> = deltas.iter().map(|(id, _)| id.get()).collect();
+                let ns: Vec<i64> = deltas.iter().map(|(_, n)| *n).collect();
+                let updated = tx
+                    .execute(
+                        "UPDATE areas a SET resident_count = a.resident_count + d.n
+                         FROM unnest($1::bigint[], $2::bigint[]) AS d(id, n) WHERE a.id = d.id",
+                        &[&ids, &ns],
+                    )
+                    .map_err(db_err)?;
+                if updated as usize != deltas.len() {
+                    return Err(StoreError::NotFound("an area of a person's address".into()));
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn area(&self, id: AreaId) -> StoreResult<Option<AreaNode>> {
+        self.with(|c| {
+            c.query_opt(&format!("SELECT {AREA_COLS} FROM areas WHERE id = $1"), &[&id.get()])
+                .map_err(db_err)?
+                .map(|r| rows::area(&r))
+                .transpose()
+        })
+    }
+
+    fn areas(&self, ids: &[AreaId]) -> StoreResult<Vec<AreaNode>> {
+        let ids: Vec<i64> = ids.iter().map(|a| a.get()).collect();
+        self.with(|c| {
+            c.query(
+                &format!("SELECT {AREA_COLS} FROM areas WHERE id = ANY($1)"),
+                &[&ids],
+            )
+            .map_err(db_err)?
+            .iter()
+            .map(rows::area)
+            .collect()
+        })
+    }
+
+    fn children(&self, id: AreaId) -> StoreResult<Vec<AreaNode>> {
+        self.with(|c| {
+            c.query(
+                &format!("SELECT {AREA_COLS} FROM areas WHERE parent_id = $1 ORDER BY name"),
+                &[&id.get()],
+            )
+            .map_err(db_err)?
+            .iter()
+            .map(rows::area)
+            .collect()
+        })
+    }
+
+    fn roots(&self) -> StoreResult<Vec<AreaNode>> {
+        self.with(|c| {
+            c.query(
+                &format!("SELECT {AREA_COLS} FROM areas WHERE parent_id IS NULL ORDER BY id"),
+                &[],
+            )
+            .map_err(db_err)?
+            .iter()
+            .map(rows::area)
+            .collect()
+        })
+    }
+
+    fn find_areas(
+        &self,
+        within: Option<&AreaPath>,
+        name: &str,
+        levels: &[AreaLevel],
+    ) -> StoreResult<Vec<AreaNode>> {
+        let (lo, hi) = match within {
+            Some(p) => (p.as_str().to_string(), path_upper(p)),
+            None => ("/".to_string(), "0".to_string()),
+        };
+        let levels: Vec<&str> = levels.iter().map(|l| l.as_str()).collect();
+        self.with(|c| {
+            c.query(
+                &format!(
+                    "SELECT {AREA_COLS} FROM areas
+                     WHERE name = $1 AND path >= $2 AND path < $3 AND level = ANY($4) ORDER BY id"
+                ),
+                &[&name, &lo, &hi, &levels],
+            )
+            .map_err(db_err)?
+            .iter()
+            .map(rows::area)
+            .collect()
+        })
+    }
+
+    fn child_by_name(&self, parent: AreaId, name: &str) -> StoreResult<Option<AreaNode>> {
+        self.with(|c| {
+            c.query_opt(
+                &format!("SELECT {AREA_COLS} FROM areas WHERE parent_id = $1 AND name = $2"),
+                &[&parent.get(), &name],
+            )
+            .map_err(db_err)?
+            .map(|r| rows::area(&r))
+            .transpose()
+        })
+    }
+
+    fn search_persons(
+        &self,
+        within: &AreaPath,
+        query: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<PersonRecord>> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        let name_hi = format!("{query}\u{10FFFF}");
+        let upper = query.to_ascii_uppercase();
+        self.with(|c| {
+            let found: Vec<PersonRecord> = c
+                .query(
+                    &format!(
+                        "SELECT {PERSON_COLS} FROM persons
+                         WHERE ((name >= $1 AND name < $2) OR doc_number = $3)
+                           AND area_path >= $4 AND area_path < $5
+                         ORDER BY name, id LIMIT $6"
+                    ),
+                    &[
+                        &query,
+                        &name_hi,
+                        &upper,
+                        &within.as_str(),
+                        &path_upper(within),
+                        &i64::from(limit),
+                    ],
+                )
+                .map_err(db_err)?
+                .iter()
+                .map(rows::person)
+                .collect::<StoreResult<_>>()?;
+            rows::with_affiliations(c, found)
+        })
+    }
+
+    fn person_by_document(
+        &self,
+        kind: DocumentKind,
+        number: &str,
+    ) -> StoreResult<Option<PersonRecord>> {
+        self.with(|c| {
+            let found = c
+                .query_opt(
+                    &format!(
+                        "SELECT {PERSON_COLS} FROM persons WHERE doc_number = $1 AND doc_kind = $2"
+                    ),
+                    &[&number, &kind.as_str()],
+                )
+                .map_err(db_err)?
+                .map(|r| rows::person(&r))
+                .transpose()?;
+            Ok(rows::with_affiliations(c, found.into_iter().collect())?.pop())
+        })
+    }
+
+    fn existing_documents(&self, docs: &[(DocumentKind, String)]) -> StoreResult<Vec<String>> {
+        let numbers: Vec<&str> = docs.iter().map(|(_, n)| n.as_str()).collect();
+        let kinds: Vec<&str> = docs.iter().map(|(k, _)| k.as_str()).collect();
+        self.with(|c| {
+            Ok(c.query(
+                "SELECT p.doc_number FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS d(n, k, i)
+                 JOIN persons p ON p.doc_number = d.n AND p.doc_kind = d.k ORDER BY d.i",
+                &[&numbers, &kinds],
+            )
+            .map_err(db_err)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+        })
+    }
+
+    fn sites(&self, within: &AreaPath) -> StoreResult<Vec<SiteRecord>> {
+        self.with(|c| {
+            c.query(
+                "SELECT id, area_id, kind, name FROM sites
+                 WHERE area_path >= $1 AND area_path < $2 ORDER BY id",
+                &[&within.as_str(), &path_upper(within)],
+            )
+            .map_err(db_err)?
+            .iter()
+            .map(rows::site)
+            .collect()
+        })
+    }
+
+    fn stats(&self) -> StoreResult<StoreStats> {
+        self.with(|c| {
+            let r = c
+                .query_one(
+                    "SELECT (SELECT count(*) FROM areas), (SELECT count(*) FROM persons),
+                            (SELECT count(*) FROM sites)",
+                    &[],
+                )
+                .map_err(db_err)?;
+            Ok(StoreStats {
+                areas: r.get(0),
+                persons: r.get(1),
+                sites: r.get(2),
+            })
+        })
+    }
+}

@@ -1,0 +1,420 @@
+//! The embedded default backend: one SQLite file in WAL mode.
+//!
+//! One writer connection (SQLite allows one writer at a time anyway) behind
+//! a mutex, and a small pool of reader connections that WAL lets run
+//! beside it. `synchronous=FULL` by default: an acknowledged write is on
+//! disk, not only in the OS cache.
+#![forbid(unsafe_code)]
+
+mod migrate;
+mod rows;
+
+use gridsweep_domain::{AreaId, AreaLevel, AreaPath, DocumentKind};
+use gridsweep_storage::*;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+pub use migrate::MIGRATIONS;
+
+/// How many reader connections to keep open.
+const READERS: usize = 8;
+
+/// A gridsweep database in one SQLite file.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+/// Turns `sqlite://PATH`, `sqlite:PATH` or a bare path into a file path.
+pub fn path_from_url(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    if rest.is_empty() {
+        return None;
+    }
+    Some(PathBuf::from(rest))
+}
+
+pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match &e {
+        rusqlite::Error::SqliteFailure(f, msg) if f.code == ErrorCode::ConstraintViolation => {
+            StoreError::Conflict(msg.clone().unwrap_or_else(|| e.to_string()))
+        }
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the file and runs pending migrations.
+    pub fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open(e.to_string()))?;
+        }
+        let mut writer = Connection::open(&path).map_err(|e| StoreError::Open(e.to_string()))?;
+        configure(&writer).map_err(|e| StoreError::Open(e.to_string()))?;
+        writer
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        migrate::run(&mut writer)?;
+        tracing::info!(path = %path.display(), "sqlite store open");
+        Ok(Self {
+            path,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Opens a `sqlite://` URL.
+    pub fn open_url(url: &str) -> StoreResult<Self> {
+        let path = path_from_url(url)
+            .ok_or_else(|| StoreError::Open(format!("not an sqlite:// url: {url}")))?;
+        Self::open(path)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` inside one write transaction.
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db_err)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(db_err)?;
+        Ok(out)
+    }
+
+    /// Runs `f` on a reader connection from the pool.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let conn = self
+            .readers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(db_err)?;
+                configure(&c).map_err(db_err)?;
+                c
+            }
+        };
+        let out = f(&conn);
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < READERS {
+            pool.push(conn);
+        }
+        out
+    }
+}
+
+fn configure(c: &Connection) -> rusqlite::Result<()> {
+    c.busy_timeout(std::time::Duration::from_secs(10))?;
+    c.pragma_update(None, "foreign_keys", "ON")?;
+    c.pragma_update(None, "synchronous", "FULL")?;
+    c.pragma_update(None, "cache_size", -65536)?;
+    c.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(())
+}
+
+/// Upper bound of the string range holding every path under `prefix`:
+/// paths end in '/', and '0' is the next byte after '/'.
+pub(crate) fn path_upper(prefix: &AreaPath) -> String {
+    let s = prefix.as_str();
+    format!("{}0", &s[..s.len() - 1])
+}
+
+const AREA_COLS: &str = "id, parent_id, level, name, path, resident_count";
+const PERSON_COLS: &str =
+    "id, name, doc_kind, doc_number, gender, birth_date, phone, household_id, area_path";
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn allocate_ids(&self, kind: IdKind, n: u64) -> StoreResult<i64> {
+        let n = i64::try_from(n).map_err(|_| StoreError::Backend("too many ids".into()))?;
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO id_counters(kind, next_id) VALUES (?1, 1) ON CONFLICT DO NOTHING",
+                [kind.as_str()],
+            )
+            .map_err(db_err)?;
+            tx.query_row(
+                "UPDATE id_counters SET next_id = next_id + ?2 WHERE kind = ?1 RETURNING next_id - ?2",
+                params![kind.as_str(), n],
+                |r| r.get(0),
+            )
+            .map_err(db_err)
+        })
+    }
+
+    fn write_population(&self, batch: &PopulationBatch) -> StoreResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| {
+            let mut area = tx
+                .prepare_cached(
+                    "INSERT INTO areas(id, parent_id, level, name, path) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(db_err)?;
+            for a in &batch.areas {
+                area.execute(params![
+                    a.id.get(),
+                    a.parent.map(AreaId::get),
+                    a.level.as_str(),
+                    a.name,
+                    a.path.as_str()
+                ])
+                .map_err(db_err)?;
+            }
+            let mut site = tx
+                .prepare_cached(
+                    "INSERT INTO sites(id, area_id, area_path, kind, name) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(db_err)?;
+            for s in &batch.sites {
+                site.execute(params![
+                    s.id,
+                    s.area.get(),
+                    s.area_path.as_str(),
+                    s.kind.as_str(),
+                    s.name
+                ])
+                .map_err(db_err)?;
+            }
+            let mut person = tx
+                .prepare_cached(&format!(
+                    "INSERT INTO persons({PERSON_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                ))
+                .map_err(db_err)?;
+            let mut aff = tx
+                .prepare_cached(
+                    "INSERT INTO affiliations(person_id, area_id, kind) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(db_err)?;
+            for p in &batch.persons {
+                person
+                    .execute(params![
+                        p.id.0,
+                        p.name.as_str(),
+                        p.document.kind().as_str(),
+                        p.document.number(),
+                        p.gender.map(|g| g.as_str()),
+                        p.birth_date,
+                        p.phone.as_ref().map(|p| p.as_str()),
+                        p.household.get(),
+                        p.household_path.as_str()
+                    ])
+                    .map_err(db_err)?;
+                for a in &p.affiliations {
+                    aff.execute(params![p.id.0, a.area.get(), a.kind.as_str()])
+                        .map_err(db_err)?;
+                }
+            }
+            let mut count = tx
+                .prepare_cached("UPDATE areas SET resident_count = resident_count + ?2 WHERE id = ?1")
+                .map_err(db_err)?;
+            for (id, delta) in batch.resident_deltas() {
+                let n = count.execute(params![id.get(), delta]).map_err(db_err)?;
+                if n != 1 {
+                    return Err(StoreError::NotFound(format!("area {id}")));
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn area(&self, id: AreaId) -> StoreResult<Option<AreaNode>> {
+        self.read(|c| {
+            c.prepare_cached(&format!("SELECT {AREA_COLS} FROM areas WHERE id = ?1"))
+                .map_err(db_err)?
+                .query_row([id.get()], rows::area)
+                .optional()
+                .map_err(db_err)?
+                .transpose()
+        })
+    }
+
+    fn areas(&self, ids: &[AreaId]) -> StoreResult<Vec<AreaNode>> {
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached(&format!("SELECT {AREA_COLS} FROM areas WHERE id = ?1"))
+                .map_err(db_err)?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(a) = stmt
+                    .query_row([id.get()], rows::area)
+                    .optional()
+                    .map_err(db_err)?
+                {
+                    out.push(a?);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn children(&self, id: AreaId) -> StoreResult<Vec<AreaNode>> {
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {AREA_COLS} FROM areas WHERE parent_id = ?1 ORDER BY name"
+                ))
+                .map_err(db_err)?;
+            rows::collect(stmt.query_map([id.get()], rows::area))
+        })
+    }
+
+    fn roots(&self) -> StoreResult<Vec<AreaNode>> {
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {AREA_COLS} FROM areas WHERE parent_id IS NULL ORDER BY id"
+                ))
+                .map_err(db_err)?;
+            rows::collect(stmt.query_map([], rows::area))
+        })
+    }
+
+    fn find_areas(
+        &self,
+        within: Option<&AreaPath>,
+        name: &str,
+        levels: &[AreaLevel],
+    ) -> StoreResult<Vec<AreaNode>> {
+        let (lo, hi) = match within {
+            Some(p) => (p.as_str().to_string(), path_upper(p)),
+            None => ("/".to_string(), "0".to_string()),
+        };
+        let all = self.read(|c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {AREA_COLS} FROM areas WHERE name = ?1 AND path >= ?2 AND path < ?3 ORDER BY id"
+                ))
+                .map_err(db_err)?;
+            rows::collect(stmt.query_map(params![name, lo, hi], rows::area))
+        })?;
+        Ok(all.into_iter().filter(|a| levels.contains(&a.level)).collect())
+    }
+
+    fn child_by_name(&self, parent: AreaId, name: &str) -> StoreResult<Option<AreaNode>> {
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {AREA_COLS} FROM areas WHERE parent_id = ?1 AND name = ?2"
+            ))
+            .map_err(db_err)?
+            .query_row(params![parent.get(), name], rows::area)
+            .optional()
+            .map_err(db_err)?
+            .transpose()
+        })
+    }
+
+    fn search_persons(
+        &self,
+        within: &AreaPath,
+        query: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<PersonRecord>> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lo = within.as_str();
+        let hi = path_upper(within);
+        let name_hi = format!("{query}\u{10FFFF}");
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {PERSON_COLS} FROM persons
+                     WHERE ((name >= ?1 AND name < ?2) OR doc_number = ?3)
+                       AND area_path >= ?4 AND area_path < ?5
+                     ORDER BY name, id LIMIT ?6"
+                ))
+                .map_err(db_err)?;
+            let found = rows::collect(stmt.query_map(
+                params![query, name_hi, query.to_ascii_uppercase(), lo, hi, limit],
+                rows::person,
+            ))?;
+            rows::with_affiliations(c, found)
+        })
+    }
+
+    fn person_by_document(
+        &self,
+        kind: DocumentKind,
+        number: &str,
+    ) -> StoreResult<Option<PersonRecord>> {
+        self.read(|c| {
+            let found = c
+                .prepare_cached(&format!(
+                    "SELECT {PERSON_COLS} FROM persons WHERE doc_number = ?1 AND doc_kind = ?2"
+                ))
+                .map_err(db_err)?
+                .query_row(params![number, kind.as_str()], rows::person)
+                .optional()
+                .map_err(db_err)?
+                .transpose()?;
+            Ok(rows::with_affiliations(c, found.into_iter().collect())?.pop())
+        })
+    }
+
+    fn existing_documents(&self, docs: &[(DocumentKind, String)]) -> StoreResult<Vec<String>> {
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached("SELECT 1 FROM persons WHERE doc_number = ?1 AND doc_kind = ?2")
+                .map_err(db_err)?;
+            let mut out = Vec::new();
+            for (kind, number) in docs {
+                if stmt.exists(params![number, kind.as_str()]).map_err(db_err)? {
+                    out.push(number.clone());
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn sites(&self, within: &AreaPath) -> StoreResult<Vec<SiteRecord>> {
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT id, area_id, kind, name FROM sites
+                     WHERE area_path >= ?1 AND area_path < ?2 ORDER BY id",
+                )
+                .map_err(db_err)?;
+            rows::collect(stmt.query_map(params![within.as_str(), path_upper(within)], rows::site))
+        })
+    }
+
+    fn stats(&self) -> StoreResult<StoreStats> {
+        self.read(|c| {
+            let count = |t: &str| -> StoreResult<i64> {
+                c.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+                    .map_err(db_err)
+            };
+            Ok(StoreStats {
+                areas: count("areas")?,
+                persons: count("persons")?,
+                sites: count("sites")?,
+            })
+        })
+    }
+}

@@ -1,0 +1,33 @@
+//! The shared storage suite on a fresh SQLite file per test.
+
+use gridsweep_storage::Store;
+use gridsweep_storage_sqlite::SqliteStore;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+fn fresh() -> Option<Box<dyn Store>> {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "gridsweep-sqlite-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    Some(Box::new(SqliteStore::open(dir.join("t.db")).unwrap()))
+}
+
+gridsweep_storage::storage_tests!(fresh);
+
+#[test]
+fn reopening_keeps_data_and_migrations_run_once() {
+    let dir = std::env::temp_dir().join(format!("gridsweep-sqlite-reopen-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("t.db");
+    let f = {
+        let s = SqliteStore::open(&path).unwrap();
+        gridsweep_storage::testsuite::fixture(&s)
+    };
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.area(f.district).unwrap().unwrap().name, "高新区");
+    assert!(gridsweep_storage_sqlite::path_from_url("sqlite://a/b.db").is_some());
+    assert!(gridsweep_storage_sqlite::path_from_url("postgres://x").is_none());
+}

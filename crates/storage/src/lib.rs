@@ -1,0 +1,114 @@
+//! The storage trait every backend implements.
+//!
+//! The trait is synchronous on purpose: both backends do blocking I/O
+//! (SQLite is a library call; the PostgreSQL client blocks on its socket),
+//! and the HTTP layer moves each call onto a blocking thread. One trait,
+//! one set of row types, and one test suite ([`testsuite`]) that every
+//! backend runs, so SQLite and PostgreSQL cannot drift apart.
+#![forbid(unsafe_code)]
+
+mod rows;
+#[cfg(feature = "testsuite")]
+pub mod testsuite;
+
+pub use rows::*;
+
+use gridsweep_domain::{AreaId, AreaLevel, AreaPath, DocumentKind};
+use thiserror::Error;
+
+/// What can go wrong in a backend. Callers map `Conflict` and `NotFound`
+/// to 4xx answers; the rest are 5xx.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// A unique key or invariant the write would break (the message names it).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A referenced row does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The database URL could not be used.
+    #[error("cannot open database: {0}")]
+    Open(String),
+    /// A migration failed at start-up.
+    #[error("migration {version} failed: {message}")]
+    Migration { version: i64, message: String },
+    /// Anything the database itself reported.
+    #[error("database error: {0}")]
+    Backend(String),
+    /// A stored value no longer parses (a bug or a hand-edited row).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+/// Shorthand used across backends.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The database behind gridsweep.
+///
+/// Writes are whole: a method either applies everything it was given in one
+/// transaction or nothing, so an import or a generator batch can never be
+/// half-written.
+pub trait Store: Send + Sync {
+    /// "sqlite" or "postgres", for logs and `/healthz`.
+    fn backend(&self) -> &'static str;
+
+    /// Reserves `n` consecutive ids of `kind` and returns the first. Bulk
+    /// writers (the generator, the importer) assign ids themselves so that
+    /// a batch can reference rows it is about to create.
+    fn allocate_ids(&self, kind: IdKind, n: u64) -> StoreResult<i64>;
+
+    /// Inserts areas, sites, persons and their affiliations in one
+    /// transaction, and adds each new person to the resident count of every
+    /// area above them.
+    fn write_population(&self, batch: &PopulationBatch) -> StoreResult<()>;
+
+    /// One area with its counts.
+    fn area(&self, id: AreaId) -> StoreResult<Option<AreaNode>>;
+
+    /// Several areas by id (order not guaranteed); used to print addresses.
+    fn areas(&self, ids: &[AreaId]) -> StoreResult<Vec<AreaNode>>;
+
+    /// The direct children of an area, by name.
+    fn children(&self, id: AreaId) -> StoreResult<Vec<AreaNode>>;
+
+    /// The areas without parent (the districts).
+    fn roots(&self) -> StoreResult<Vec<AreaNode>>;
+
+    /// Areas named `name` of one of `levels` inside `within` (or anywhere
+    /// when `None`); how a roster's address columns find their nodes.
+    fn find_areas(
+        &self,
+        within: Option<&AreaPath>,
+        name: &str,
+        levels: &[AreaLevel],
+    ) -> StoreResult<Vec<AreaNode>>;
+
+    /// The direct child of `parent` called `name`, if any.
+    fn child_by_name(&self, parent: AreaId, name: &str) -> StoreResult<Option<AreaNode>>;
+
+    /// Persons inside `within` whose name starts with `query`, or whose
+    /// document number equals it; at most `limit`, by name.
+    fn search_persons(
+        &self,
+        within: &AreaPath,
+        query: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<PersonRecord>>;
+
+    /// The person holding a document, if on the roster.
+    fn person_by_document(
+        &self,
+        kind: DocumentKind,
+        number: &str,
+    ) -> StoreResult<Option<PersonRecord>>;
+
+    /// Which of these document numbers are already on the roster; lets an
+    /// importer report duplicates row by row before writing anything.
+    fn existing_documents(&self, docs: &[(DocumentKind, String)]) -> StoreResult<Vec<String>>;
+
+    /// Sites inside an area's subtree.
+    fn sites(&self, within: &AreaPath) -> StoreResult<Vec<SiteRecord>>;
+
+    /// Row counts, for `/healthz` and the generator's summary.
+    fn stats(&self) -> StoreResult<StoreStats>;
+}
