@@ -105,6 +105,18 @@ impl PgStore {
     }
 }
 
+/// The sync client blocks on a runtime of its own when it closes; dropping
+/// the pool on a plain thread keeps that legal even when the last handle to
+/// the store goes away inside an async task.
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        let clients = std::mem::take(&mut *self.pool.lock().unwrap_or_else(|p| p.into_inner()));
+        if !clients.is_empty() {
+            let _ = std::thread::spawn(move || drop(clients)).join();
+        }
+    }
+}
+
 /// Creates an empty database next to the one `url` names and returns its
 /// URL. Tests use it to get a clean database each.
 pub fn create_scratch_database(url: &str, name: &str) -> StoreResult<String> {
