@@ -1,1 +1,69 @@
-fn main() {}
+//! `gridsweep`: the command line. Thin on purpose — each subcommand parses
+//! its flags, opens the store and hands over to a library crate.
+
+mod commands;
+mod config;
+mod store;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use config::{Config, Layer};
+use std::path::PathBuf;
+
+/// Mass pooled nucleic-acid screening and outbreak response for a district.
+#[derive(Debug, Parser)]
+#[command(name = "gridsweep", version, about)]
+struct Cli {
+    /// TOML settings file (default: ./gridsweep.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// sqlite://PATH or postgres://… [env: GRIDSWEEP_DATABASE_URL] [default: sqlite://gridsweep.db]
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    /// Log filter, e.g. info or gridsweep_server=debug [env: GRIDSWEEP_LOG]
+    #[arg(long, global = true, value_name = "FILTER")]
+    log: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API (and web UI) on the database.
+    Serve {
+        /// HOST:PORT to listen on [env: GRIDSWEEP_ADDR] [default: 127.0.0.1:8080]
+        #[arg(long)]
+        addr: Option<String>,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let addr = match &cli.command {
+        Command::Serve { addr } => addr.clone(),
+    };
+    let cfg = Config::resolve(
+        cli.config.as_ref(),
+        Layer {
+            database_url: cli.database_url.clone(),
+            addr,
+            log: cli.log.clone(),
+        },
+    )?;
+    init_tracing(&cfg.log);
+    match cli.command {
+        Command::Serve { .. } => {
+            let store = store::open(&cfg.database_url)?;
+            commands::serve::run(&cfg, store)
+        }
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

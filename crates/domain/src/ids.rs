@@ -25,7 +25,11 @@ pub enum IdError {
     #[error("may hold only letters, digits and '-'")]
     BadCharacter,
     #[error("must be {min} to {max} characters, got {found}")]
-    LengthOutOfRange { min: usize, max: usize, found: usize },
+    LengthOutOfRange {
+        min: usize,
+        max: usize,
+        found: usize,
+    },
     #[error("must not be empty")]
     Empty,
 }

@@ -10,6 +10,7 @@ pub mod area;
 pub mod ids;
 pub mod mask;
 pub mod person;
+pub mod pipeline;
 pub mod site;
 
 pub use area::{AreaError, AreaId, AreaLevel, AreaPath};

@@ -1,8 +1,8 @@
 //! Persons: a name in any script, an identity document, gender, and the
 //! school or employer they are affiliated with (for tracing).
 
-use crate::ids::{IdError, IdNumber};
 use crate::AreaId;
+use crate::ids::{IdError, IdNumber};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
@@ -140,7 +140,9 @@ impl DocumentKind {
                 Some(DocumentKind::HkMacauPermit)
             }
             "台胞证" | "台湾居民来往大陆通行证" => Some(DocumentKind::TaiwanPermit),
-            "永居证" | "外国人永久居留身份证" => Some(DocumentKind::ForeignerPermanent),
+            "永居证" | "外国人永久居留身份证" => {
+                Some(DocumentKind::ForeignerPermanent)
+            }
             "其他" => Some(DocumentKind::Other),
             _ => None,
         })
@@ -253,7 +255,10 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(PersonName::parse(" 买买提·艾力\n").unwrap().as_str(), "买买提·艾力");
+        assert_eq!(
+            PersonName::parse(" 买买提·艾力\n").unwrap().as_str(),
+            "买买提·艾力"
+        );
         assert!(PersonName::parse("  ").is_err());
         assert!(PersonName::parse("王\u{0}五").is_err());
     }

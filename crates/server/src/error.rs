@@ -1,11 +1,11 @@
 //! The one error type of the HTTP layer and its JSON shape:
 //! `{ "error": { "code", "message", "field"?, "details"? } }`.
 
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use gridsweep_storage::StoreError;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// An error answer. `code` is stable (clients and tests match on it);
 /// `message` is for people; `field` names the input that was wrong.

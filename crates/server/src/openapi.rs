@@ -3,7 +3,7 @@
 //! [`crate::API_ROUTES`] is documented with its error answers.
 
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// `GET /api/v1/openapi.json`.
 pub async fn serve() -> Json<Value> {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{stores, TestServer};
+use common::{TestServer, stores};
 use gridsweep_server::API_ROUTES;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -19,7 +19,10 @@ async fn openapi_documents_every_route() {
             .unwrap_or_else(|| panic!("{path} missing from OpenAPI"))[*method];
         assert!(op.is_object(), "{method} {path} missing from OpenAPI");
         let responses = op["responses"].as_object().unwrap();
-        assert!(responses.keys().any(|k| k.starts_with('2')), "{path}: no 2xx");
+        assert!(
+            responses.keys().any(|k| k.starts_with('2')),
+            "{path}: no 2xx"
+        );
         let has_params = path.contains('{') || op.get("parameters").is_some_and(|p| !p.is_null());
         if has_params || *method != "get" {
             assert!(

@@ -2,9 +2,9 @@
 
 mod common;
 
-use common::{blocking, error_code, stores, TestServer};
-use gridsweep_storage::testsuite::{fixture, person};
+use common::{TestServer, blocking, error_code, stores};
 use gridsweep_storage::PopulationBatch;
+use gridsweep_storage::testsuite::{fixture, person};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_areas_children_and_counts() {
@@ -123,7 +123,10 @@ async fn person_search_is_scoped_and_masked() {
             format!("{}********{}", &full[..6], &full[14..])
         );
         assert_eq!(p["phone_masked"], "138****0005");
-        assert_eq!(p["address"], "梧桐街办事处 瓦屋李社区 瓦屋李新居 1号楼 1单元101");
+        assert_eq!(
+            p["address"],
+            "梧桐街办事处 瓦屋李社区 瓦屋李新居 1号楼 1单元101"
+        );
         let text = serde_json::to_string(&found).unwrap();
         assert!(!text.contains(full), "full ID number leaked: {text}");
         assert!(!text.contains("13800000005"), "full phone leaked");

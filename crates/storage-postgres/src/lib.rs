@@ -7,10 +7,17 @@
 #![forbid(unsafe_code)]
 
 mod migrate;
+mod pipeline_tx;
 mod rows;
 
+use gridsweep_domain::pipeline::{CtCutoffs, PipelineError};
 use gridsweep_domain::{AreaId, AreaLevel, AreaPath, DocumentKind};
+use gridsweep_storage::pipeline::{
+    self, Command, CommandContext, DeviceEvent, Effects, NewRound, ResultRow, RoundRow, SyncReport,
+    TubeRow,
+};
 use gridsweep_storage::*;
+use pipeline_tx::{PgTx, ms};
 use postgres::{Client, Config, NoTls, Transaction};
 use std::io::Write;
 use std::sync::Mutex;
@@ -134,7 +141,10 @@ pub fn create_scratch_database(url: &str, name: &str) -> StoreResult<String> {
         .map_err(db_err)?;
     config.dbname(name);
     let base = url.split('?').next().unwrap_or(url);
-    let query = url.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    let query = url
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
     let authority = base
         .strip_prefix("postgres://")
         .or_else(|| base.strip_prefix("postgresql://"))
@@ -234,7 +244,11 @@ impl Store for PgStore {
                     ],
                 );
             }
-            copy_in(tx, "COPY areas (id, parent_id, level, name, path) FROM STDIN", &buf)?;
+            copy_in(
+                tx,
+                "COPY areas (id, parent_id, level, name, path) FROM STDIN",
+                &buf,
+            )?;
             buf.clear();
             for s in &batch.sites {
                 let (id, area) = (s.id.to_string(), s.area.to_string());
@@ -249,7 +263,11 @@ impl Store for PgStore {
                     ],
                 );
             }
-            copy_in(tx, "COPY sites (id, area_id, area_path, kind, name) FROM STDIN", &buf)?;
+            copy_in(
+                tx,
+                "COPY sites (id, area_id, area_path, kind, name) FROM STDIN",
+                &buf,
+            )?;
             buf.clear();
             let mut affs = Vec::new();
             for p in &batch.persons {
@@ -273,8 +291,16 @@ impl Store for PgStore {
                     copy_row(&mut affs, &[Some(&id), Some(&area), Some(a.kind.as_str())]);
                 }
             }
-            copy_in(tx, &format!("COPY persons ({PERSON_COLS}) FROM STDIN"), &buf)?;
-            copy_in(tx, "COPY affiliations (person_id, area_id, kind) FROM STDIN", &affs)?;
+            copy_in(
+                tx,
+                &format!("COPY persons ({PERSON_COLS}) FROM STDIN"),
+                &buf,
+            )?;
+            copy_in(
+                tx,
+                "COPY affiliations (person_id, area_id, kind) FROM STDIN",
+                &affs,
+            )?;
             let deltas = batch.resident_deltas();
             if !deltas.is_empty() {
                 let ids: Vec<i64> = deltas.iter().map(|(id, _)| id.get()).collect();
@@ -296,10 +322,13 @@ impl Store for PgStore {
 
     fn area(&self, id: AreaId) -> StoreResult<Option<AreaNode>> {
         self.with(|c| {
-            c.query_opt(&format!("SELECT {AREA_COLS} FROM areas WHERE id = $1"), &[&id.get()])
-                .map_err(db_err)?
-                .map(|r| rows::area(&r))
-                .transpose()
+            c.query_opt(
+                &format!("SELECT {AREA_COLS} FROM areas WHERE id = $1"),
+                &[&id.get()],
+            )
+            .map_err(db_err)?
+            .map(|r| rows::area(&r))
+            .transpose()
         })
     }
 
@@ -483,6 +512,113 @@ impl Store for PgStore {
                 persons: r.get(1),
                 sites: r.get(2),
             })
+        })
+    }
+
+    fn set_direct_results(&self, site: i64, allowed: bool) -> StoreResult<()> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE sites SET direct_results = $2 WHERE id = $1",
+                    &[&site, &allowed],
+                )
+                .map_err(db_err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("site {site}")));
+            }
+            Ok(())
+        })
+    }
+
+    fn create_round(&self, round: NewRound) -> StoreResult<RoundRow> {
+        let id = self.allocate_ids(IdKind::Round, 1)?;
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO rounds(id, name, pool_size, starts_at, ends_at) VALUES ($1,$2,$3,$4,$5)",
+                &[
+                    &id,
+                    &round.name,
+                    &i32::try_from(round.pool_size).unwrap_or(i32::MAX),
+                    &ms(round.starts_at),
+                    &ms(round.ends_at),
+                ],
+            )
+            .map_err(db_err)?;
+            for a in &round.areas {
+                tx.execute(
+                    "INSERT INTO round_areas(round_id, area_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[&id, &a.get()],
+                )
+                .map_err(db_err)?;
+            }
+            pipeline_tx::load_round(tx, id)?
+                .ok_or_else(|| StoreError::Backend("round vanished".into()))
+        })
+    }
+
+    fn round(&self, id: i64) -> StoreResult<Option<RoundRow>> {
+        self.with(|c| pipeline_tx::load_round(c, id))
+    }
+
+    fn rounds(&self) -> StoreResult<Vec<RoundRow>> {
+        self.with(|c| {
+            let ids: Vec<i64> = c
+                .query("SELECT id FROM rounds ORDER BY id DESC", &[])
+                .map_err(db_err)?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            ids.into_iter()
+                .filter_map(|id| pipeline_tx::load_round(c, id).transpose())
+                .collect()
+        })
+    }
+
+    fn execute(
+        &self,
+        cmd: Command,
+        ctx: CommandContext,
+    ) -> StoreResult<Result<Effects, PipelineError>> {
+        self.write(|tx| pipeline::apply(&mut PgTx(tx), &cmd, &ctx))
+    }
+
+    fn sync(
+        &self,
+        device: String,
+        events: Vec<DeviceEvent>,
+        cutoffs: CtCutoffs,
+    ) -> StoreResult<SyncReport> {
+        self.write(|tx| pipeline::sync_batch(&mut PgTx(tx), &device, &events, cutoffs))
+    }
+
+    fn tube(&self, barcode: &str) -> StoreResult<Option<TubeRow>> {
+        self.with(|c| {
+            c.query_opt(
+                &format!(
+                    "SELECT {} FROM tubes WHERE barcode = $1",
+                    pipeline_tx::TUBE_COLS
+                ),
+                &[&barcode],
+            )
+            .map_err(db_err)?
+            .map(|r| pipeline_tx::tube_row(&r))
+            .transpose()
+        })
+    }
+
+    fn results(&self, tube: &str) -> StoreResult<Vec<ResultRow>> {
+        self.with(|c| {
+            c.query(
+                &format!(
+                    "SELECT {} FROM results WHERE tube = $1 ORDER BY id",
+                    pipeline_tx::RESULT_COLS
+                ),
+                &[&tube],
+            )
+            .map_err(db_err)?
+            .iter()
+            .map(pipeline_tx::result_row)
+            .collect()
         })
     }
 }

@@ -7,7 +7,10 @@ use gridsweep_storage::{StoreError, StoreResult};
 use postgres::Client;
 
 /// Every migration, by version.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_pipeline.sql")),
+];
 
 /// Key of the advisory lock held while migrating.
 const LOCK: i64 = 0x6772_6964_7377;
@@ -39,8 +42,11 @@ pub fn run(client: &mut Client) -> StoreResult<()> {
                 version: *version,
                 message: e.to_string(),
             })?;
-            tx.execute("INSERT INTO schema_migrations(version) VALUES ($1)", &[version])
-                .map_err(db_err)?;
+            tx.execute(
+                "INSERT INTO schema_migrations(version) VALUES ($1)",
+                &[version],
+            )
+            .map_err(db_err)?;
             tracing::info!(version, "applied postgres migration");
         }
         tx.commit().map_err(db_err)?;

@@ -2,7 +2,7 @@
 //! Runs when `GRIDSWEEP_TEST_DATABASE_URL` names a server; skipped otherwise.
 
 use gridsweep_storage::Store;
-use gridsweep_storage_postgres::{create_scratch_database, PgStore};
+use gridsweep_storage_postgres::{PgStore, create_scratch_database};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 fn fresh() -> Option<Box<dyn Store>> {

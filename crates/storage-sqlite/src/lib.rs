@@ -1,19 +1,28 @@
 //! The embedded default backend: one SQLite file in WAL mode.
 //!
-//! One writer connection (SQLite allows one writer at a time anyway) behind
-//! a mutex, and a small pool of reader connections that WAL lets run
-//! beside it. `synchronous=FULL` by default: an acknowledged write is on
+//! One writer thread owns the only writing connection and commits in
+//! groups (see [`writer`]); a small pool of reader connections runs beside
+//! it, which WAL allows. `synchronous=FULL`: an acknowledged write is on
 //! disk, not only in the OS cache.
 #![forbid(unsafe_code)]
 
 mod migrate;
+mod pipeline_tx;
 mod rows;
+mod writer;
 
+use gridsweep_domain::pipeline::{CtCutoffs, PipelineError};
 use gridsweep_domain::{AreaId, AreaLevel, AreaPath, DocumentKind};
+use gridsweep_storage::pipeline::{
+    self, Command, CommandContext, DeviceEvent, Effects, NewRound, ResultRow, RoundRow, SyncReport,
+    TubeRow,
+};
 use gridsweep_storage::*;
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use pipeline_tx::{SqliteTx, ms};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use writer::Writer;
 
 pub use migrate::MIGRATIONS;
 
@@ -23,7 +32,7 @@ const READERS: usize = 8;
 /// A gridsweep database in one SQLite file.
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    writer: Writer,
     readers: Mutex<Vec<Connection>>,
 }
 
@@ -64,7 +73,7 @@ impl SqliteStore {
         tracing::info!(path = %path.display(), "sqlite store open");
         Ok(Self {
             path,
-            writer: Mutex::new(writer),
+            writer: Writer::start(writer),
             readers: Mutex::new(Vec::new()),
         })
     }
@@ -81,27 +90,17 @@ impl SqliteStore {
         &self.path
     }
 
-    /// Runs `f` inside one write transaction.
-    pub(crate) fn write<T>(
+    /// Runs `f` atomically on the writer thread; returns once committed.
+    pub(crate) fn write<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>) -> StoreResult<T>,
+        f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
-        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(db_err)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(db_err)?;
-        Ok(out)
+        self.writer.write(f)
     }
 
     /// Runs `f` on a reader connection from the pool.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
-        let conn = self
-            .readers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop();
+        let conn = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match conn {
             Some(c) => c,
             None => {
@@ -150,7 +149,7 @@ impl Store for SqliteStore {
 
     fn allocate_ids(&self, kind: IdKind, n: u64) -> StoreResult<i64> {
         let n = i64::try_from(n).map_err(|_| StoreError::Backend("too many ids".into()))?;
-        self.write(|tx| {
+        self.write(move |tx| {
             tx.execute(
                 "INSERT INTO id_counters(kind, next_id) VALUES (?1, 1) ON CONFLICT DO NOTHING",
                 [kind.as_str()],
@@ -169,7 +168,8 @@ impl Store for SqliteStore {
         if batch.is_empty() {
             return Ok(());
         }
-        self.write(|tx| {
+        let batch = batch.clone();
+        self.write(move |tx| {
             let mut area = tx
                 .prepare_cached(
                     "INSERT INTO areas(id, parent_id, level, name, path) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -312,7 +312,10 @@ impl Store for SqliteStore {
                 .map_err(db_err)?;
             rows::collect(stmt.query_map(params![name, lo, hi], rows::area))
         })?;
-        Ok(all.into_iter().filter(|a| levels.contains(&a.level)).collect())
+        Ok(all
+            .into_iter()
+            .filter(|a| levels.contains(&a.level))
+            .collect())
     }
 
     fn child_by_name(&self, parent: AreaId, name: &str) -> StoreResult<Option<AreaNode>> {
@@ -384,7 +387,10 @@ impl Store for SqliteStore {
                 .map_err(db_err)?;
             let mut out = Vec::new();
             for (kind, number) in docs {
-                if stmt.exists(params![number, kind.as_str()]).map_err(db_err)? {
+                if stmt
+                    .exists(params![number, kind.as_str()])
+                    .map_err(db_err)?
+                {
                     out.push(number.clone());
                 }
             }
@@ -415,6 +421,103 @@ impl Store for SqliteStore {
                 persons: count("persons")?,
                 sites: count("sites")?,
             })
+        })
+    }
+
+    fn set_direct_results(&self, site: i64, allowed: bool) -> StoreResult<()> {
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE sites SET direct_results = ?2 WHERE id = ?1",
+                    params![site, allowed],
+                )
+                .map_err(db_err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("site {site}")));
+            }
+            Ok(())
+        })
+    }
+
+    fn create_round(&self, round: NewRound) -> StoreResult<RoundRow> {
+        let id = self.allocate_ids(IdKind::Round, 1)?;
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO rounds(id, name, pool_size, starts_at, ends_at) VALUES (?1,?2,?3,?4,?5)",
+                params![id, round.name, round.pool_size, ms(round.starts_at), ms(round.ends_at)],
+            )
+            .map_err(db_err)?;
+            for a in &round.areas {
+                c.execute(
+                    "INSERT INTO round_areas(round_id, area_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                    params![id, a.get()],
+                )
+                .map_err(db_err)?;
+            }
+            pipeline_tx::load_round(c, id)?
+                .ok_or_else(|| StoreError::Backend("round vanished".into()))
+        })
+    }
+
+    fn round(&self, id: i64) -> StoreResult<Option<RoundRow>> {
+        self.read(|c| pipeline_tx::load_round(c, id))
+    }
+
+    fn rounds(&self) -> StoreResult<Vec<RoundRow>> {
+        self.read(|c| {
+            let ids: Vec<i64> = c
+                .prepare_cached("SELECT id FROM rounds ORDER BY id DESC")
+                .map_err(db_err)?
+                .query_map([], |r| r.get(0))
+                .map_err(db_err)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(db_err)?;
+            ids.into_iter()
+                .filter_map(|id| pipeline_tx::load_round(c, id).transpose())
+                .collect()
+        })
+    }
+
+    fn execute(
+        &self,
+        cmd: Command,
+        ctx: CommandContext,
+    ) -> StoreResult<Result<Effects, PipelineError>> {
+        self.write(move |c| pipeline::apply(&mut SqliteTx(c), &cmd, &ctx))
+    }
+
+    fn sync(
+        &self,
+        device: String,
+        events: Vec<DeviceEvent>,
+        cutoffs: CtCutoffs,
+    ) -> StoreResult<SyncReport> {
+        self.write(move |c| pipeline::sync_batch(&mut SqliteTx(c), &device, &events, cutoffs))
+    }
+
+    fn tube(&self, barcode: &str) -> StoreResult<Option<TubeRow>> {
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {} FROM tubes WHERE barcode = ?1",
+                pipeline_tx::TUBE_COLS
+            ))
+            .map_err(db_err)?
+            .query_row([barcode], pipeline_tx::tube_row)
+            .optional()
+            .map_err(db_err)?
+            .transpose()
+        })
+    }
+
+    fn results(&self, tube: &str) -> StoreResult<Vec<ResultRow>> {
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {} FROM results WHERE tube = ?1 ORDER BY id",
+                    pipeline_tx::RESULT_COLS
+                ))
+                .map_err(db_err)?;
+            rows::collect(stmt.query_map([tube], pipeline_tx::result_row))
         })
     }
 }

@@ -6,7 +6,10 @@ use gridsweep_storage::{StoreError, StoreResult};
 use rusqlite::Connection;
 
 /// Every migration, by version.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_pipeline.sql")),
+];
 
 /// Applies the migrations this database has not seen, each in its own
 /// transaction.
@@ -34,8 +37,11 @@ pub fn run(conn: &mut Connection) -> StoreResult<()> {
                 version: *version,
                 message: e.to_string(),
             })?;
-            tx.execute("INSERT INTO schema_migrations(version) VALUES (?1)", [version])
-                .map_err(db_err)?;
+            tx.execute(
+                "INSERT INTO schema_migrations(version) VALUES (?1)",
+                [version],
+            )
+            .map_err(db_err)?;
             tracing::info!(version, "applied sqlite migration");
         }
         tx.commit().map_err(db_err)?;

@@ -106,7 +106,9 @@ pub fn with_affiliations(
         .map_err(db_err)?;
     for p in &mut persons {
         let rows = stmt
-            .query_map([p.id.0], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .query_map([p.id.0], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
             .map_err(db_err)?;
         for row in rows {
             let (area, kind) = row.map_err(db_err)?;

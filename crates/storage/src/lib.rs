@@ -7,13 +7,19 @@
 //! backend runs, so SQLite and PostgreSQL cannot drift apart.
 #![forbid(unsafe_code)]
 
+pub mod pipeline;
 mod rows;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 
 pub use rows::*;
 
+use gridsweep_domain::pipeline::{CtCutoffs, PipelineError};
 use gridsweep_domain::{AreaId, AreaLevel, AreaPath, DocumentKind};
+use pipeline::{
+    Command, CommandContext, DeviceEvent, Effects, NewRound, ResultRow, RoundRow, SyncReport,
+    TubeRow,
+};
 use thiserror::Error;
 
 /// What can go wrong in a backend. Callers map `Conflict` and `NotFound`
@@ -111,4 +117,40 @@ pub trait Store: Send + Sync {
 
     /// Row counts, for `/healthz` and the generator's summary.
     fn stats(&self) -> StoreResult<StoreStats>;
+
+    /// Lets a site's own lab post results for tubes not formally received.
+    fn set_direct_results(&self, site: i64, allowed: bool) -> StoreResult<()>;
+
+    /// Creates a screening round over some areas.
+    fn create_round(&self, round: NewRound) -> StoreResult<RoundRow>;
+
+    /// One round.
+    fn round(&self, id: i64) -> StoreResult<Option<RoundRow>>;
+
+    /// Every round, newest first.
+    fn rounds(&self) -> StoreResult<Vec<RoundRow>>;
+
+    /// Applies one step of a tube's life in its own transaction (see
+    /// [`pipeline::apply`]). Outer error: storage failed; inner: the rules
+    /// refused and nothing was written.
+    fn execute(
+        &self,
+        cmd: Command,
+        ctx: CommandContext,
+    ) -> StoreResult<Result<Effects, PipelineError>>;
+
+    /// Applies a device's batch (see [`pipeline::sync_batch`]); returns
+    /// only once everything it reports is durable.
+    fn sync(
+        &self,
+        device: String,
+        events: Vec<DeviceEvent>,
+        cutoffs: CtCutoffs,
+    ) -> StoreResult<SyncReport>;
+
+    /// A tube by barcode.
+    fn tube(&self, barcode: &str) -> StoreResult<Option<TubeRow>>;
+
+    /// Every result a tube has had, oldest first (corrections keep history).
+    fn results(&self, tube: &str) -> StoreResult<Vec<ResultRow>>;
 }

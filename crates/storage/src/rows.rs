@@ -12,6 +12,7 @@ pub enum IdKind {
     Area,
     Person,
     Site,
+    Round,
 }
 
 impl IdKind {
@@ -21,6 +22,7 @@ impl IdKind {
             IdKind::Area => "area",
             IdKind::Person => "person",
             IdKind::Site => "site",
+            IdKind::Round => "round",
         }
     }
 }

@@ -17,7 +17,9 @@ macro_rules! storage_tests {
         $crate::storage_tests!(@cases $fresh;
             areas_round_trip, resident_counts_roll_up, persons_round_trip_any_script,
             search_is_scoped, duplicate_document_writes_nothing, ids_do_not_overlap,
-            find_areas_by_name, existing_documents_reported, sites_in_subtree);
+            find_areas_by_name, existing_documents_reported, sites_in_subtree,
+            tube_life_cycle, environmental_tubes, direct_results_need_site_permission,
+            sync_applies_each_event_once);
     };
     (@cases $fresh:path; $($case:ident),*) => {
         $(
@@ -100,7 +102,11 @@ pub fn resident_id(seq: u32) -> IdNumber {
     let body = format!("41010519900101{seq:03}");
     let mut b = [0u8; 17];
     b.copy_from_slice(body.as_bytes());
-    IdNumber::parse(&format!("{body}{}", gridsweep_domain::ids::id_check_char(&b))).unwrap()
+    IdNumber::parse(&format!(
+        "{body}{}",
+        gridsweep_domain::ids::id_check_char(&b)
+    ))
+    .unwrap()
 }
 
 /// A person in a household, with an allocated id.
@@ -201,10 +207,12 @@ pub fn persons_round_trip_any_script(store: &dyn Store) {
         .unwrap();
     assert_eq!(pp.name.as_str(), "Smith John");
     assert_eq!(pp.phone, None);
-    assert!(store
-        .person_by_document(DocumentKind::ResidentId, "E12345678")
-        .unwrap()
-        .is_none());
+    assert!(
+        store
+            .person_by_document(DocumentKind::ResidentId, "E12345678")
+            .unwrap()
+            .is_none()
+    );
 }
 
 pub fn search_is_scoped(store: &dyn Store) {
@@ -222,22 +230,48 @@ pub fn search_is_scoped(store: &dyn Store) {
         .unwrap();
     let district = store.area(f.district).unwrap().unwrap();
     let community = store.area(f.community).unwrap().unwrap();
-    assert_eq!(store.search_persons(&district.path, "张伟", 50).unwrap().len(), 2);
+    assert_eq!(
+        store
+            .search_persons(&district.path, "张伟", 50)
+            .unwrap()
+            .len(),
+        2
+    );
     let scoped = store.search_persons(&community.path, "张", 50).unwrap();
     assert_eq!(scoped.len(), 2);
-    assert!(scoped.iter().all(|p| p.household_path.is_within(&community.path)));
+    assert!(
+        scoped
+            .iter()
+            .all(|p| p.household_path.is_within(&community.path))
+    );
     let by_id = store
         .search_persons(&community.path, b.document.number(), 50)
         .unwrap();
-    assert!(by_id.is_empty(), "a person outside the area must not be found");
+    assert!(
+        by_id.is_empty(),
+        "a person outside the area must not be found"
+    );
     let by_id = store
         .search_persons(&district.path, b.document.number(), 50)
         .unwrap();
     assert_eq!(by_id.len(), 1);
-    assert_eq!(store.search_persons(&district.path, "张", 1).unwrap().len(), 1);
+    assert_eq!(
+        store.search_persons(&district.path, "张", 1).unwrap().len(),
+        1
+    );
     // LIKE wildcards in a query are literal characters, not patterns.
-    assert!(store.search_persons(&district.path, "%", 50).unwrap().is_empty());
-    assert!(store.search_persons(&district.path, "_", 50).unwrap().is_empty());
+    assert!(
+        store
+            .search_persons(&district.path, "%", 50)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .search_persons(&district.path, "_", 50)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub fn duplicate_document_writes_nothing(store: &dyn Store) {
@@ -273,10 +307,12 @@ pub fn duplicate_document_writes_nothing(store: &dyn Store) {
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
     assert!(store.area(new_household.id).unwrap().is_none());
-    assert!(store
-        .person_by_document(DocumentKind::ResidentId, fresh.document.number())
-        .unwrap()
-        .is_none());
+    assert!(
+        store
+            .person_by_document(DocumentKind::ResidentId, fresh.document.number())
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(store.area(f.district).unwrap().unwrap().resident_count, 1);
     assert_eq!(store.stats().unwrap().persons, 1);
 }
@@ -296,17 +332,25 @@ pub fn find_areas_by_name(store: &dyn Store) {
     let d = store.area(f.district).unwrap().unwrap();
     let other = store.area(f.other_community).unwrap().unwrap();
     let found = store
-        .find_areas(Some(&d.path), "瓦屋李新居", &[AreaLevel::Compound, AreaLevel::School])
+        .find_areas(
+            Some(&d.path),
+            "瓦屋李新居",
+            &[AreaLevel::Compound, AreaLevel::School],
+        )
         .unwrap();
     assert_eq!(found.len(), 1);
-    assert!(store
-        .find_areas(Some(&other.path), "瓦屋李新居", &[AreaLevel::Compound])
-        .unwrap()
-        .is_empty());
-    assert!(store
-        .find_areas(None, "瓦屋李新居", &[AreaLevel::Building])
-        .unwrap()
-        .is_empty());
+    assert!(
+        store
+            .find_areas(Some(&other.path), "瓦屋李新居", &[AreaLevel::Compound])
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .find_areas(None, "瓦屋李新居", &[AreaLevel::Building])
+            .unwrap()
+            .is_empty()
+    );
     let b = store.child_by_name(found[0].id, "1号楼").unwrap().unwrap();
     assert_eq!(b.id, f.building);
     assert!(store.child_by_name(found[0].id, "9号楼").unwrap().is_none());
@@ -355,4 +399,563 @@ pub fn sites_in_subtree(store: &dyn Store) {
     assert_eq!(sites.len(), 1);
     assert_eq!(sites[0].kind, SiteKind::Hut);
     assert!(store.sites(&other.path).unwrap().is_empty());
+}
+
+/// A round over the fixture's district, a hut, and `n` residents in the
+/// first household; returns (round id, site id, the residents).
+pub fn pipeline_fixture(store: &dyn Store, n: u32) -> (i64, i64, Vec<NewPerson>, Fixture) {
+    use crate::pipeline::NewRound;
+    use chrono::{TimeZone, Utc};
+    let f = fixture(store);
+    let c = store.area(f.community).unwrap().unwrap();
+    let site = store.allocate_ids(IdKind::Site, 1).unwrap();
+    let h1 = store.area(f.households[0]).unwrap().unwrap();
+    let persons: Vec<NewPerson> = (0..n)
+        .map(|i| person(store, &format!("居民{i}"), 100 + i * 2 + 1, &h1))
+        .collect();
+    store
+        .write_population(&PopulationBatch {
+            sites: vec![NewSite {
+                id: site,
+                area: c.id,
+                area_path: c.path.clone(),
+                kind: SiteKind::Hut,
+                name: "瓦屋李核酸采样小屋".into(),
+            }],
+            persons: persons.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    let round = store
+        .create_round(NewRound {
+            name: "6·13 全员核酸".into(),
+            pool_size: 20,
+            starts_at: Utc.with_ymd_and_hms(2022, 6, 12, 16, 0, 0).unwrap(),
+            ends_at: Utc.with_ymd_and_hms(2022, 6, 14, 16, 0, 0).unwrap(),
+            areas: vec![f.district],
+        })
+        .unwrap();
+    (round.id, site, persons, f)
+}
+
+fn ctx(actor: &str) -> crate::pipeline::CommandContext {
+    use chrono::{TimeZone, Utc};
+    crate::pipeline::CommandContext {
+        actor: actor.into(),
+        at: Utc.with_ymd_and_hms(2022, 6, 13, 4, 0, 0).unwrap(),
+        cutoffs: Default::default(),
+    }
+}
+
+fn run(
+    store: &dyn Store,
+    cmd: crate::pipeline::Command,
+) -> Result<crate::pipeline::Effects, String> {
+    store
+        .execute(cmd, ctx("tester"))
+        .unwrap()
+        .map_err(|e| e.code().to_string())
+}
+
+pub fn tube_life_cycle(store: &dyn Store) {
+    use crate::pipeline::Command::*;
+    use gridsweep_domain::pipeline::{CtValues, Outcome, TubeKind, TubeStatus};
+    let (round, site, persons, _) = pipeline_fixture(store, 21);
+    let open = |tube: &str| OpenTube {
+        tube: tube.into(),
+        round,
+        site,
+        kind: TubeKind::Human,
+        capacity: None,
+    };
+    let add = |tube: &str, p: &NewPerson| AddPerson {
+        tube: tube.into(),
+        document: Some(p.document.number().to_string()),
+        document_kind: None,
+        qr: None,
+    };
+    assert_eq!(run(store, open("T0001")).map(|_| ()), Ok(()));
+    assert_eq!(run(store, open("T0001")).unwrap_err(), "tube_exists");
+    assert_eq!(
+        run(store, open("bad code!")).unwrap_err(),
+        "invalid_identifier"
+    );
+    assert_eq!(
+        run(
+            store,
+            OpenTube {
+                tube: "T0009".into(),
+                round: 999,
+                site,
+                kind: TubeKind::Human,
+                capacity: None
+            }
+        )
+        .unwrap_err(),
+        "round_unknown"
+    );
+    assert_eq!(
+        run(
+            store,
+            OpenTube {
+                tube: "T0009".into(),
+                round,
+                site,
+                kind: TubeKind::Human,
+                capacity: Some(21)
+            }
+        )
+        .unwrap_err(),
+        "bad_capacity"
+    );
+    for p in &persons[..19] {
+        run(store, add("T0001", p)).unwrap();
+    }
+    assert_eq!(
+        run(store, add("T0001", &persons[0])).unwrap_err(),
+        "duplicate_sample"
+    );
+    // By health-code QR.
+    let qr = format!("GSHC1|resident_id|{}", persons[19].document.number());
+    run(
+        store,
+        AddPerson {
+            tube: "T0001".into(),
+            document: None,
+            document_kind: None,
+            qr: Some(qr),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        run(store, add("T0001", &persons[20])).unwrap_err(),
+        "tube_full"
+    );
+    assert_eq!(
+        run(store, add("T0404", &persons[20])).unwrap_err(),
+        "tube_unknown"
+    );
+    let mut wrong = persons[20].document.number().to_string();
+    let last = wrong.pop().unwrap();
+    wrong.push(if last == '1' { '2' } else { '1' });
+    assert_eq!(
+        run(
+            store,
+            AddPerson {
+                tube: "T0001".into(),
+                document: Some(wrong),
+                document_kind: None,
+                qr: None
+            }
+        )
+        .unwrap_err(),
+        "invalid_identifier"
+    );
+    assert_eq!(
+        run(
+            store,
+            PostResult {
+                tube: "T0001".into(),
+                outcome: Some(Outcome::Negative),
+                ct: CtValues::default(),
+                correction: false
+            }
+        )
+        .unwrap_err(),
+        "tube_not_received"
+    );
+    assert_eq!(
+        run(
+            store,
+            Receive {
+                tubes: vec!["T0001".into()],
+                boxes: vec![]
+            }
+        )
+        .unwrap_err(),
+        "tube_not_sealed"
+    );
+    run(
+        store,
+        SealTube {
+            tube: "T0001".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        run(
+            store,
+            SealTube {
+                tube: "T0001".into()
+            }
+        )
+        .unwrap_err(),
+        "tube_not_open"
+    );
+    assert_eq!(
+        run(store, add("T0001", &persons[20])).unwrap_err(),
+        "tube_not_open"
+    );
+    run(store, open("T0002")).unwrap();
+    assert_eq!(
+        run(
+            store,
+            SealTube {
+                tube: "T0002".into()
+            }
+        )
+        .unwrap_err(),
+        "tube_empty"
+    );
+    assert_eq!(
+        run(
+            store,
+            BoxTubes {
+                box_barcode: "BOX-1".into(),
+                tubes: vec!["T0002".into()]
+            }
+        )
+        .unwrap_err(),
+        "tube_not_sealed"
+    );
+    run(
+        store,
+        BoxTubes {
+            box_barcode: "BOX-1".into(),
+            tubes: vec!["T0001".into()],
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        store.tube("T0001").unwrap().unwrap().status,
+        TubeStatus::Boxed
+    );
+    assert_eq!(
+        run(
+            store,
+            Receive {
+                tubes: vec![],
+                boxes: vec!["BOX-9".into()]
+            }
+        )
+        .unwrap_err(),
+        "box_unknown"
+    );
+    run(
+        store,
+        HandOver {
+            box_barcode: "BOX-1".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        run(
+            store,
+            HandOver {
+                box_barcode: "BOX-1".into()
+            }
+        )
+        .unwrap_err(),
+        "box_closed"
+    );
+    let got = run(
+        store,
+        Receive {
+            tubes: vec![],
+            boxes: vec!["BOX-1".into()],
+        },
+    )
+    .unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        store.tube("T0001").unwrap().unwrap().status,
+        TubeStatus::Received
+    );
+    let suspect = CtValues {
+        orf1ab: Some(32.1),
+        n: Some(33.0),
+    };
+    let fx = run(
+        store,
+        PostResult {
+            tube: "T0001".into(),
+            outcome: None,
+            ct: suspect,
+            correction: false,
+        },
+    )
+    .unwrap();
+    assert!(
+        matches!(
+            &fx[0],
+            crate::pipeline::Effect::TubeResulted {
+                outcome: Outcome::Suspected,
+                ..
+            }
+        ),
+        "{fx:?}"
+    );
+    // A retry of the same result changes nothing; a different one needs a correction.
+    let fx = run(
+        store,
+        PostResult {
+            tube: "T0001".into(),
+            outcome: None,
+            ct: suspect,
+            correction: false,
+        },
+    )
+    .unwrap();
+    assert!(matches!(
+        &fx[0],
+        crate::pipeline::Effect::ResultUnchanged { .. }
+    ));
+    assert_eq!(
+        run(
+            store,
+            PostResult {
+                tube: "T0001".into(),
+                outcome: Some(Outcome::Negative),
+                ct: CtValues::default(),
+                correction: false
+            }
+        )
+        .unwrap_err(),
+        "result_conflict"
+    );
+    run(
+        store,
+        PostResult {
+            tube: "T0001".into(),
+            outcome: Some(Outcome::Negative),
+            ct: CtValues::default(),
+            correction: true,
+        },
+    )
+    .unwrap();
+    let history = store.results("T0001").unwrap();
+    assert_eq!(history.len(), 2);
+    assert!(!history[0].current && history[1].current && history[1].correction);
+    assert_eq!(history[0].outcome, Outcome::Suspected);
+    assert_eq!(store.tube("T0001").unwrap().unwrap().samples, 20);
+}
+
+pub fn environmental_tubes(store: &dyn Store) {
+    use crate::pipeline::Command::*;
+    use gridsweep_domain::pipeline::TubeKind;
+    let (round, site, persons, _) = pipeline_fixture(store, 1);
+    run(
+        store,
+        OpenTube {
+            tube: "E0001".into(),
+            round,
+            site,
+            kind: TubeKind::Environmental,
+            capacity: None,
+        },
+    )
+    .unwrap();
+    for i in 0..10 {
+        run(
+            store,
+            AddPoint {
+                tube: "E0001".into(),
+                point: format!("{i}号楼电梯按钮"),
+            },
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        run(
+            store,
+            AddPoint {
+                tube: "E0001".into(),
+                point: "单元门把手".into()
+            }
+        )
+        .unwrap_err(),
+        "tube_full"
+    );
+    run(
+        store,
+        OpenTube {
+            tube: "E0002".into(),
+            round,
+            site,
+            kind: TubeKind::Environmental,
+            capacity: None,
+        },
+    )
+    .unwrap();
+    run(
+        store,
+        AddPoint {
+            tube: "E0002".into(),
+            point: "快递柜".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        run(
+            store,
+            AddPoint {
+                tube: "E0002".into(),
+                point: "快递柜".into()
+            }
+        )
+        .unwrap_err(),
+        "duplicate_point"
+    );
+    let p = &persons[0];
+    assert_eq!(
+        run(
+            store,
+            AddPerson {
+                tube: "E0002".into(),
+                document: Some(p.document.number().into()),
+                document_kind: None,
+                qr: None
+            }
+        )
+        .unwrap_err(),
+        "wrong_tube_kind"
+    );
+}
+
+pub fn direct_results_need_site_permission(store: &dyn Store) {
+    use crate::pipeline::Command::*;
+    use gridsweep_domain::pipeline::{CtValues, Outcome, TubeKind};
+    let (round, site, persons, _) = pipeline_fixture(store, 1);
+    run(
+        store,
+        OpenTube {
+            tube: "D0001".into(),
+            round,
+            site,
+            kind: TubeKind::Human,
+            capacity: Some(1),
+        },
+    )
+    .unwrap();
+    run(
+        store,
+        AddPerson {
+            tube: "D0001".into(),
+            document: Some(persons[0].document.number().into()),
+            document_kind: None,
+            qr: None,
+        },
+    )
+    .unwrap();
+    run(
+        store,
+        SealTube {
+            tube: "D0001".into(),
+        },
+    )
+    .unwrap();
+    let result = || PostResult {
+        tube: "D0001".into(),
+        outcome: Some(Outcome::Negative),
+        ct: CtValues::default(),
+        correction: false,
+    };
+    assert_eq!(run(store, result()).unwrap_err(), "tube_not_received");
+    store.set_direct_results(site, true).unwrap();
+    run(store, result()).unwrap();
+}
+
+fn events(
+    range: std::ops::RangeInclusive<i64>,
+    all: &[crate::pipeline::DeviceEvent],
+) -> Vec<crate::pipeline::DeviceEvent> {
+    all.iter()
+        .filter(|e| range.contains(&e.seq))
+        .cloned()
+        .collect()
+}
+
+/// A device's queue: open a tube, scan `persons`, seal; seq from 1.
+pub fn device_queue(
+    round: i64,
+    site: i64,
+    tube: &str,
+    persons: &[NewPerson],
+    first_seq: i64,
+) -> Vec<crate::pipeline::DeviceEvent> {
+    use crate::pipeline::{Command, DeviceEvent};
+    use chrono::{TimeZone, Utc};
+    let at = Utc.with_ymd_and_hms(2022, 6, 13, 4, 0, 0).unwrap();
+    let mut out = vec![Command::OpenTube {
+        tube: tube.into(),
+        round,
+        site,
+        kind: gridsweep_domain::pipeline::TubeKind::Human,
+        capacity: None,
+    }];
+    out.extend(persons.iter().map(|p| Command::AddPerson {
+        tube: tube.into(),
+        document: Some(p.document.number().into()),
+        document_kind: None,
+        qr: None,
+    }));
+    out.push(Command::SealTube { tube: tube.into() });
+    out.into_iter()
+        .enumerate()
+        .map(|(i, command)| DeviceEvent {
+            seq: first_seq + i as i64,
+            at: at + chrono::Duration::seconds(i as i64 * 15),
+            command,
+        })
+        .collect()
+}
+
+pub fn sync_applies_each_event_once(store: &dyn Store) {
+    let (round, site, persons, _) = pipeline_fixture(store, 40);
+    let mut all = device_queue(round, site, "S0001", &persons[..20], 1);
+    all.extend(device_queue(round, site, "S0002", &persons[20..], 23));
+    let cut = Default::default();
+    // The same batch three times.
+    for _ in 0..3 {
+        let r = store
+            .sync("dev-1".into(), events(1..=10, &all), cut)
+            .unwrap();
+        assert_eq!(r.accepted, (1..=10).collect::<Vec<_>>());
+        assert!(r.rejected.is_empty() && r.pending.is_empty());
+        assert_eq!(r.next_seq, 11);
+    }
+    // Out of order: the tail arrives before the middle.
+    let r = store
+        .sync("dev-1".into(), events(30..=44, &all), cut)
+        .unwrap();
+    assert_eq!(r.pending, (30..=44).collect::<Vec<_>>());
+    assert!(r.accepted.is_empty());
+    assert_eq!(r.next_seq, 11);
+    // Overlapping: 5..=29 repeats 5..=10 and fills the gap.
+    let r = store
+        .sync("dev-1".into(), events(5..=29, &all), cut)
+        .unwrap();
+    assert_eq!(r.accepted, (5..=44).collect::<Vec<_>>(), "{r:?}");
+    assert_eq!(r.next_seq, 45);
+    // Everything again: same answers, nothing doubled.
+    let r = store.sync("dev-1".into(), all.clone(), cut).unwrap();
+    assert_eq!(r.accepted, (1..=44).collect::<Vec<_>>());
+    let t1 = store.tube("S0001").unwrap().unwrap();
+    let t2 = store.tube("S0002").unwrap().unwrap();
+    assert_eq!((t1.samples, t2.samples), (20, 20));
+    assert_eq!(t1.status, gridsweep_domain::pipeline::TubeStatus::Sealed);
+    // A rejected event keeps its rejection on resend; other devices are separate.
+    let dup = vec![crate::pipeline::DeviceEvent {
+        seq: 45,
+        ..all[1].clone()
+    }];
+    let r = store.sync("dev-1".into(), dup.clone(), cut).unwrap();
+    assert_eq!(r.rejected.len(), 1);
+    assert_eq!(r.rejected[0].code, "tube_not_open");
+    let r = store.sync("dev-1".into(), dup, cut).unwrap();
+    assert_eq!((r.rejected.len(), r.next_seq), (1, 46));
+    let r = store
+        .sync("dev-2".into(), events(1..=1, &all), cut)
+        .unwrap();
+    assert_eq!(r.rejected[0].code, "tube_exists");
 }

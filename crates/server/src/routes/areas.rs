@@ -3,8 +3,8 @@
 use crate::extract::ApiPath;
 use crate::views::{AreaRef, AreaView};
 use crate::{ApiError, AppState};
-use axum::extract::State;
 use axum::Json;
+use axum::extract::State;
 use gridsweep_domain::AreaId;
 
 fn area_id(raw: i64) -> Result<AreaId, ApiError> {

@@ -1,9 +1,9 @@
 //! Liveness and readiness in one: answers only when the database does.
 
 use crate::{ApiError, AppState};
-use axum::extract::State;
 use axum::Json;
-use serde_json::{json, Value};
+use axum::extract::State;
+use serde_json::{Value, json};
 
 /// `GET /healthz`.
 #[tracing::instrument(skip_all)]

@@ -6,9 +6,9 @@ mod areas;
 mod health;
 mod persons;
 
-use crate::{openapi, ApiError, AppState};
-use axum::routing::{get, MethodRouter};
+use crate::{ApiError, AppState, openapi};
 use axum::Router;
+use axum::routing::{MethodRouter, get};
 
 /// `(method, path)` of every API route, as the OpenAPI document names them.
 pub const API_ROUTES: &[(&str, &str)] = &[

@@ -3,8 +3,8 @@
 use crate::extract::ApiQuery;
 use crate::views::PersonView;
 use crate::{ApiError, AppState};
-use axum::extract::State;
 use axum::Json;
+use axum::extract::State;
 use gridsweep_domain::AreaId;
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap};
@@ -32,7 +32,10 @@ pub async fn search(
     let area = AreaId::new(area).map_err(|e| ApiError::invalid("area", e.to_string()))?;
     let q = query.q.unwrap_or_default().trim().to_string();
     if q.is_empty() {
-        return Err(ApiError::invalid("q", "q (a name or document number) is required"));
+        return Err(ApiError::invalid(
+            "q",
+            "q (a name or document number) is required",
+        ));
     }
     if q.chars().count() > 64 {
         return Err(ApiError::invalid("q", "q is longer than 64 characters"));
@@ -47,10 +50,7 @@ pub async fn search(
                 .area(area)?
                 .ok_or_else(|| ApiError::not_found(format!("area {area}")))?;
             let found = s.search_persons(&within.path, &q, limit)?;
-            let ids: BTreeSet<AreaId> = found
-                .iter()
-                .flat_map(|p| p.household_path.ids())
-                .collect();
+            let ids: BTreeSet<AreaId> = found.iter().flat_map(|p| p.household_path.ids()).collect();
             let ids: Vec<AreaId> = ids.into_iter().collect();
             let names: HashMap<_, _> = s.areas(&ids)?.into_iter().map(|a| (a.id, a)).collect();
             Ok(found.iter().map(|p| PersonView::of(p, &names)).collect())

@@ -3,12 +3,12 @@
 //! names a server.
 #![allow(dead_code)]
 
-use gridsweep_server::{serve, AppState};
+use gridsweep_server::{AppState, serve};
 use gridsweep_storage::Store;
-use gridsweep_storage_postgres::{create_scratch_database, PgStore};
+use gridsweep_storage_postgres::{PgStore, create_scratch_database};
 use gridsweep_storage_sqlite::SqliteStore;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 static N: AtomicU32 = AtomicU32::new(0);
 
@@ -25,10 +25,8 @@ pub fn stores(test: &str) -> Vec<Arc<dyn Store>> {
 
 fn stores_sync(test: &str) -> Vec<Arc<dyn Store>> {
     let n = N.fetch_add(1, Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!(
-        "gridsweep-http-{test}-{}-{n}",
-        std::process::id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("gridsweep-http-{test}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let mut out: Vec<Arc<dyn Store>> = vec![Arc::new(SqliteStore::open(dir.join("t.db")).unwrap())];
     if let Ok(base) = std::env::var("GRIDSWEEP_TEST_DATABASE_URL") {

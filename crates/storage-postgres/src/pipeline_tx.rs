@@ -1,0 +1,423 @@
+//! [`PipelineTx`] over a PostgreSQL transaction.
+
+use crate::db_err;
+use chrono::{DateTime, Utc};
+use gridsweep_domain::pipeline::{CtValues, Outcome, TubeKind, TubeStatus};
+use gridsweep_domain::{AreaId, DocumentKind, PersonId};
+use gridsweep_storage::pipeline::*;
+use gridsweep_storage::{StoreError, StoreResult};
+use postgres::{GenericClient, Row};
+
+/// Milliseconds since the epoch, as stored.
+pub fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(v: i64) -> StoreResult<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(v).ok_or_else(|| StoreError::Corrupt(format!("time {v}")))
+}
+
+fn opt_ms(v: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
+    v.map(from_ms).transpose()
+}
+
+fn corrupt(what: &str, v: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {v}"))
+}
+
+fn to_u32(v: i32) -> u32 {
+    u32::try_from(v).unwrap_or(0)
+}
+
+fn to_i32(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+/// Tube columns in the order [`tube_row`] reads them.
+pub const TUBE_COLS: &str = "barcode, round_id, site_id, kind, status, capacity, samples, \
+     opened_at, opened_by, sealed_at, box_barcode, received_at, received_by, resulted_at";
+
+/// Reads a `TUBE_COLS` row.
+pub fn tube_row(r: &Row) -> StoreResult<TubeRow> {
+    let kind: String = r.get(3);
+    let status: String = r.get(4);
+    Ok(TubeRow {
+        barcode: r.get(0),
+        round: r.get(1),
+        site: r.get(2),
+        kind: TubeKind::parse(&kind).ok_or_else(|| corrupt("tube kind", &kind))?,
+        status: TubeStatus::parse(&status).ok_or_else(|| corrupt("tube status", &status))?,
+        capacity: to_u32(r.get(5)),
+        samples: to_u32(r.get(6)),
+        opened_at: from_ms(r.get(7))?,
+        opened_by: r.get(8),
+        sealed_at: opt_ms(r.get(9))?,
+        box_barcode: r.get(10),
+        received_at: opt_ms(r.get(11))?,
+        received_by: r.get(12),
+        resulted_at: opt_ms(r.get(13))?,
+    })
+}
+
+/// Result columns in the order [`result_row`] reads them.
+pub const RESULT_COLS: &str =
+    "tube, outcome, ct_orf1ab, ct_n, grey_zone, posted_at, posted_by, correction, current";
+
+/// Reads a `RESULT_COLS` row.
+pub fn result_row(r: &Row) -> StoreResult<ResultRow> {
+    let outcome: String = r.get(1);
+    Ok(ResultRow {
+        tube: r.get(0),
+        outcome: Outcome::parse(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
+        ct: CtValues {
+            orf1ab: r.get(2),
+            n: r.get(3),
+        },
+        grey_zone: r.get(4),
+        posted_at: from_ms(r.get(5))?,
+        posted_by: r.get(6),
+        correction: r.get(7),
+        current: r.get(8),
+    })
+}
+
+/// A round and its areas.
+pub fn load_round(c: &mut impl GenericClient, id: i64) -> StoreResult<Option<RoundRow>> {
+    let Some(r) = c
+        .query_opt(
+            "SELECT id, name, pool_size, starts_at, ends_at, closed FROM rounds WHERE id = $1",
+            &[&id],
+        )
+        .map_err(db_err)?
+    else {
+        return Ok(None);
+    };
+    let areas = c
+        .query(
+            "SELECT area_id FROM round_areas WHERE round_id = $1 ORDER BY area_id",
+            &[&id],
+        )
+        .map_err(db_err)?
+        .iter()
+        .map(|a| AreaId::new(a.get(0)).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Some(RoundRow {
+        id: r.get(0),
+        name: r.get(1),
+        pool_size: to_u32(r.get(2)),
+        starts_at: from_ms(r.get(3))?,
+        ends_at: from_ms(r.get(4))?,
+        closed: r.get(5),
+        areas,
+    }))
+}
+
+/// The pipeline primitives inside one PostgreSQL transaction.
+pub struct PgTx<'a, 'b>(pub &'a mut postgres::Transaction<'b>);
+
+fn event_row(r: &Row) -> StoreResult<StoredEvent> {
+    let command: String = r.get(2);
+    let state: String = r.get(3);
+    Ok(StoredEvent {
+        seq: r.get(0),
+        at: from_ms(r.get(1))?,
+        command: serde_json::from_str(&command).map_err(|e| corrupt("command", &e.to_string()))?,
+        state: serde_json::from_str(&state).map_err(|e| corrupt("state", &e.to_string()))?,
+    })
+}
+
+impl PipelineTx for PgTx<'_, '_> {
+    fn round(&mut self, id: i64) -> StoreResult<Option<RoundRow>> {
+        load_round(self.0, id)
+    }
+
+    fn site(&mut self, id: i64) -> StoreResult<Option<SiteRow>> {
+        self.0
+            .query_opt(
+                "SELECT id, area_id, direct_results FROM sites WHERE id = $1",
+                &[&id],
+            )
+            .map_err(db_err)?
+            .map(|r| {
+                Ok(SiteRow {
+                    id: r.get(0),
+                    area: AreaId::new(r.get(1)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    direct_results: r.get(2),
+                })
+            })
+            .transpose()
+    }
+
+    fn tube(&mut self, barcode: &str) -> StoreResult<Option<TubeRow>> {
+        self.0
+            .query_opt(
+                &format!("SELECT {TUBE_COLS} FROM tubes WHERE barcode = $1 FOR UPDATE"),
+                &[&barcode],
+            )
+            .map_err(db_err)?
+            .map(|r| tube_row(&r))
+            .transpose()
+    }
+
+    fn insert_tube(&mut self, t: &TubeRow) -> StoreResult<()> {
+        self.0
+            .execute(
+                &format!(
+                    "INSERT INTO tubes({TUBE_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"
+                ),
+                &[
+                    &t.barcode,
+                    &t.round,
+                    &t.site,
+                    &t.kind.as_str(),
+                    &t.status.as_str(),
+                    &to_i32(t.capacity),
+                    &to_i32(t.samples),
+                    &ms(t.opened_at),
+                    &t.opened_by,
+                    &t.sealed_at.map(ms),
+                    &t.box_barcode,
+                    &t.received_at.map(ms),
+                    &t.received_by,
+                    &t.resulted_at.map(ms),
+                ],
+            )
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn update_tube(&mut self, t: &TubeRow) -> StoreResult<()> {
+        self.0
+            .execute(
+                "UPDATE tubes SET status = $2, samples = $3, sealed_at = $4, box_barcode = $5,
+                 received_at = $6, received_by = $7, resulted_at = $8 WHERE barcode = $1",
+                &[
+                    &t.barcode,
+                    &t.status.as_str(),
+                    &to_i32(t.samples),
+                    &t.sealed_at.map(ms),
+                    &t.box_barcode,
+                    &t.received_at.map(ms),
+                    &t.received_by,
+                    &t.resulted_at.map(ms),
+                ],
+            )
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn person_by_document(
+        &mut self,
+        kind: DocumentKind,
+        number: &str,
+    ) -> StoreResult<Option<PersonId>> {
+        Ok(self
+            .0
+            .query_opt(
+                "SELECT id FROM persons WHERE doc_number = $1 AND doc_kind = $2",
+                &[&number, &kind.as_str()],
+            )
+            .map_err(db_err)?
+            .map(|r| PersonId(r.get(0))))
+    }
+
+    fn insert_sample(&mut self, s: &SampleRow) -> StoreResult<bool> {
+        let n = self
+            .0
+            .execute(
+                "INSERT INTO samples(tube, round_id, person_id, point, at, actor)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                &[
+                    &s.tube,
+                    &s.round,
+                    &s.person.map(|p| p.0),
+                    &s.point,
+                    &ms(s.at),
+                    &s.actor,
+                ],
+            )
+            .map_err(db_err)?;
+        Ok(n == 1)
+    }
+
+    fn box_row(&mut self, barcode: &str) -> StoreResult<Option<BoxRow>> {
+        self.0
+            .query_opt(
+                "SELECT barcode, status, created_at, handed_over_at FROM boxes WHERE barcode = $1",
+                &[&barcode],
+            )
+            .map_err(db_err)?
+            .map(|r| {
+                let status: String = r.get(1);
+                Ok(BoxRow {
+                    barcode: r.get(0),
+                    status: BoxStatus::parse(&status).ok_or_else(|| corrupt("box", &status))?,
+                    created_at: from_ms(r.get(2))?,
+                    handed_over_at: opt_ms(r.get(3))?,
+                })
+            })
+            .transpose()
+    }
+
+    fn upsert_box(&mut self, b: &BoxRow) -> StoreResult<()> {
+        self.0
+            .execute(
+                "INSERT INTO boxes(barcode, status, created_at, handed_over_at) VALUES ($1,$2,$3,$4)
+                 ON CONFLICT(barcode) DO UPDATE SET status = excluded.status,
+                 handed_over_at = excluded.handed_over_at",
+                &[
+                    &b.barcode,
+                    &b.status.as_str(),
+                    &ms(b.created_at),
+                    &b.handed_over_at.map(ms),
+                ],
+            )
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn tubes_in_box(&mut self, barcode: &str) -> StoreResult<Vec<String>> {
+        Ok(self
+            .0
+            .query(
+                "SELECT barcode FROM tubes WHERE box_barcode = $1 ORDER BY barcode",
+                &[&barcode],
+            )
+            .map_err(db_err)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    fn current_result(&mut self, tube: &str) -> StoreResult<Option<ResultRow>> {
+        self.0
+            .query_opt(
+                &format!("SELECT {RESULT_COLS} FROM results WHERE tube = $1 AND current"),
+                &[&tube],
+            )
+            .map_err(db_err)?
+            .map(|r| result_row(&r))
+            .transpose()
+    }
+
+    fn insert_result(&mut self, r: &ResultRow) -> StoreResult<()> {
+        self.0
+            .execute(
+                "UPDATE results SET current = false WHERE tube = $1 AND current",
+                &[&r.tube],
+            )
+            .map_err(db_err)?;
+        self.0
+            .execute(
+                &format!("INSERT INTO results({RESULT_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"),
+                &[
+                    &r.tube,
+                    &r.outcome.as_str(),
+                    &r.ct.orf1ab,
+                    &r.ct.n,
+                    &r.grey_zone,
+                    &ms(r.posted_at),
+                    &r.posted_by,
+                    &r.correction,
+                    &r.current,
+                ],
+            )
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn device_cursor(&mut self, device: &str) -> StoreResult<i64> {
+        Ok(self
+            .0
+            .query_opt(
+                "SELECT next_seq FROM device_cursors WHERE device_id = $1 FOR UPDATE",
+                &[&device],
+            )
+            .map_err(db_err)?
+            .map(|r| r.get(0))
+            .unwrap_or(1))
+    }
+
+    fn set_device_cursor(&mut self, device: &str, next_seq: i64) -> StoreResult<()> {
+        self.0
+            .execute(
+                "INSERT INTO device_cursors(device_id, next_seq) VALUES ($1, $2)
+                 ON CONFLICT(device_id) DO UPDATE SET next_seq = excluded.next_seq",
+                &[&device, &next_seq],
+            )
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn device_event(&mut self, device: &str, seq: i64) -> StoreResult<Option<StoredEvent>> {
+        self.0
+            .query_opt(
+                "SELECT seq, at, command, state FROM device_events WHERE device_id = $1 AND seq = $2",
+                &[&device, &seq],
+            )
+            .map_err(db_err)?
+            .map(|r| event_row(&r))
+            .transpose()
+    }
+
+    fn put_device_event(&mut self, device: &str, e: &StoredEvent) -> StoreResult<()> {
+        let command = serde_json::to_string(&e.command)
+            .map_err(|err| StoreError::Backend(err.to_string()))?;
+        let state =
+            serde_json::to_string(&e.state).map_err(|err| StoreError::Backend(err.to_string()))?;
+        self.0
+            .execute(
+                "INSERT INTO device_events(device_id, seq, at, command, state, received_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT(device_id, seq) DO UPDATE SET state = excluded.state",
+                &[
+                    &device,
+                    &e.seq,
+                    &ms(e.at),
+                    &command,
+                    &state,
+                    &Utc::now().timestamp_millis(),
+                ],
+            )
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn pending_from(&mut self, device: &str, from_seq: i64) -> StoreResult<Vec<StoredEvent>> {
+        let rows = self
+            .0
+            .query(
+                "SELECT seq, at, command, state FROM device_events
+                 WHERE device_id = $1 AND seq >= $2 ORDER BY seq",
+                &[&device, &from_seq],
+            )
+            .map_err(db_err)?;
+        let mut out = Vec::new();
+        let mut expect = from_seq;
+        for r in &rows {
+            let e = event_row(r)?;
+            if e.seq != expect || e.state != EventState::Pending {
+                break;
+            }
+            expect += 1;
+            out.push(e);
+        }
+        Ok(out)
+    }
+
+    fn savepoint(&mut self) -> StoreResult<()> {
+        self.0.batch_execute("SAVEPOINT cmd").map_err(db_err)
+    }
+
+    fn release(&mut self) -> StoreResult<()> {
+        self.0
+            .batch_execute("RELEASE SAVEPOINT cmd")
+            .map_err(db_err)
+    }
+
+    fn rollback_to_savepoint(&mut self) -> StoreResult<()> {
+        self.0
+            .batch_execute("ROLLBACK TO SAVEPOINT cmd")
+            .map_err(db_err)
+    }
+}
