@@ -309,8 +309,10 @@ pub struct TubeState {
 }
 
 impl TubeState {
-    /// May one more sample of `kind` go in?
-    pub fn check_add(&self, kind: TubeKind) -> Result<(), PipelineError> {
+    /// Does the tube take samples of `kind` at all (open, right kind)?
+    /// Checked before the duplicate test, so a person scanned twice is told
+    /// "already in this tube" even when the tube has since filled up.
+    pub fn check_accepts(&self, kind: TubeKind) -> Result<(), PipelineError> {
         if self.status != TubeStatus::Open {
             return Err(PipelineError::TubeNotOpen {
                 barcode: self.barcode.clone(),
@@ -323,6 +325,12 @@ impl TubeState {
                 self.kind,
             ));
         }
+        Ok(())
+    }
+
+    /// May one more sample of `kind` go in?
+    pub fn check_add(&self, kind: TubeKind) -> Result<(), PipelineError> {
+        self.check_accepts(kind)?;
         if self.samples >= self.capacity {
             return Err(PipelineError::TubeFull {
                 barcode: self.barcode.clone(),

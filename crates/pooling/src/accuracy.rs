@@ -92,13 +92,13 @@ impl Accuracy {
                 return Err(invalid("sp", format!("{v} is not in [0, 1]")));
             }
         }
-        if let Dilution::LogLinear { loss_per_doubling } = self.dilution {
-            if !(0.0..=1.0).contains(&loss_per_doubling) {
-                return Err(invalid(
-                    "dilution",
-                    format!("loss per doubling {loss_per_doubling} is not in [0, 1]"),
-                ));
-            }
+        if let Dilution::LogLinear { loss_per_doubling } = self.dilution
+            && !(0.0..=1.0).contains(&loss_per_doubling)
+        {
+            return Err(invalid(
+                "dilution",
+                format!("loss per doubling {loss_per_doubling} is not in [0, 1]"),
+            ));
         }
         Ok(())
     }

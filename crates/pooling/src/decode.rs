@@ -101,7 +101,7 @@ pub fn next_stage(
             capacity,
         });
     }
-    let mut st = Replay {
+    let st = Replay {
         hist: results_so_far,
         cleared: Vec::new(),
         flagged: Vec::new(),
@@ -140,10 +140,11 @@ struct Replay<'a> {
     flagged: Vec<usize>,
 }
 
-impl Replay<'_> {
+impl<'a> Replay<'a> {
     /// Results of `round` if supplied (checked against the tubes asked for).
-    fn results(&self, round: usize, tubes: &[Vec<usize>]) -> Result<Option<&[bool]>> {
-        match self.hist.get(round) {
+    fn results(&self, round: usize, tubes: &[Vec<usize>]) -> Result<Option<&'a [bool]>> {
+        let hist: &'a [Vec<bool>] = self.hist;
+        match hist.get(round) {
             None => Ok(None),
             Some(r) if r.len() == tubes.len() => Ok(Some(r)),
             Some(r) => Err(PoolingError::ResultCountMismatch {
@@ -204,7 +205,8 @@ impl Replay<'_> {
     /// chunks of `sizes[1]`, …, then singles.
     fn hierarchical(mut self, sizes: &[usize], members: usize) -> Result<Decision> {
         let all: Vec<usize> = (0..members).collect();
-        let mut active: Vec<Vec<usize>> = all.chunks(sizes[0].max(1)).map(<[usize]>::to_vec).collect();
+        let mut active: Vec<Vec<usize>> =
+            all.chunks(sizes[0].max(1)).map(<[usize]>::to_vec).collect();
         let mut round = 0;
         loop {
             let Some(res) = self.results(round, &active)? else {
@@ -289,16 +291,28 @@ impl Replay<'_> {
             }
             Some(true) => {}
         }
-        let digit = |x: usize, d: usize| (x / side.pow(d as u32)) % side;
+        // digits of each member in base `side`, one pass
+        let mut digits = vec![0usize; members * dims];
+        for x in 0..members {
+            let mut y = x;
+            for d in 0..dims {
+                digits[x * dims + d] = y % side;
+                y /= side;
+            }
+        }
+        let digit = |x: usize, d: usize| digits[x * dims + d];
+        let mut slices: Vec<Vec<usize>> = vec![Vec::new(); dims * side];
+        for x in 0..members {
+            for d in 0..dims {
+                slices[d * side + digit(x, d)].push(x);
+            }
+        }
         let mut tubes = Vec::new();
         let mut slice_of = Vec::new(); // (dim, value) per tube
-        for d in 0..dims {
-            for v in 0..side {
-                let t: Vec<usize> = (0..members).filter(|&x| digit(x, d) == v).collect();
-                if !t.is_empty() {
-                    tubes.push(t);
-                    slice_of.push((d, v));
-                }
+        for (i, t) in slices.into_iter().enumerate() {
+            if !t.is_empty() {
+                tubes.push(t);
+                slice_of.push((i / side, i % side));
             }
         }
         let Some(res) = self.results(1, &tubes)? else {
@@ -308,12 +322,15 @@ impl Replay<'_> {
         for (&(d, v), &r) in slice_of.iter().zip(res) {
             pos[d][v] = r;
         }
-        let counts: Vec<usize> = pos.iter().map(|p| p.iter().filter(|&&b| b).count()).collect();
-        let cands: Vec<usize> = (0..members)
-            .filter(|&x| (0..dims).all(|d| pos[d][digit(x, d)]))
+        let counts: Vec<usize> = pos
+            .iter()
+            .map(|p| p.iter().filter(|&&b| b).count())
             .collect();
+        let mut cands = Vec::new();
         for x in 0..members {
-            if !(0..dims).all(|d| pos[d][digit(x, d)]) {
+            if (0..dims).all(|d| pos[d][digit(x, d)]) {
+                cands.push(x);
+            } else {
                 self.cleared.push(x);
             }
         }
@@ -444,11 +461,19 @@ impl Replay<'_> {
         }
         let mut definite = Vec::new();
         if cands.is_empty() {
-            // no codeword fits: a code tube missed; keep the closest codewords
+            // No codeword fits. One missed code tube leaves w − 1 of a
+            // positive's bits: keep the codewords that close. Fewer bits
+            // than that is far likelier a false-positive pool plus a stray
+            // false-positive code tube than two misses: clear everyone.
+            let w = code[0].count_ones();
             let best = (0..members)
                 .map(|x| (code[x] & pattern).count_ones())
                 .max()
                 .unwrap_or(0);
+            if best + 1 < w {
+                self.cleared.extend(0..members);
+                return self.finish(2);
+            }
             cands = (0..members)
                 .filter(|&x| (code[x] & pattern).count_ones() == best)
                 .collect();
@@ -458,8 +483,11 @@ impl Replay<'_> {
                 if pattern >> b & 1 == 0 {
                     continue;
                 }
-                let holders: Vec<usize> =
-                    cands.iter().copied().filter(|&x| code[x] >> b & 1 == 1).collect();
+                let holders: Vec<usize> = cands
+                    .iter()
+                    .copied()
+                    .filter(|&x| code[x] >> b & 1 == 1)
+                    .collect();
                 if holders.len() == 1 && !definite.contains(&holders[0]) {
                     definite.push(holders[0]);
                 }
@@ -478,7 +506,10 @@ impl Replay<'_> {
             return self.finish(2);
         }
         self.flagged.extend(definite.iter().copied());
-        let rest: Vec<usize> = cands.into_iter().filter(|x| !definite.contains(x)).collect();
+        let rest: Vec<usize> = cands
+            .into_iter()
+            .filter(|x| !definite.contains(x))
+            .collect();
         self.singles(2, rest)
     }
 }
@@ -604,7 +635,10 @@ mod tests {
     fn mismatched_results_are_refused() {
         let d = Design::Dorfman { pool: 5 };
         let e = next_stage(&d, 5, &[vec![true], vec![true]]).unwrap_err();
-        assert!(matches!(e, PoolingError::ResultCountMismatch { round: 1, .. }));
+        assert!(matches!(
+            e,
+            PoolingError::ResultCountMismatch { round: 1, .. }
+        ));
     }
 
     #[test]

@@ -185,8 +185,7 @@ impl Design {
                 Decoder::Scomp => Family::NonAdaptiveScomp,
             },
             Design::PoolCode {
-                third_round: false,
-                ..
+                third_round: false, ..
             } => Family::PoolCodeTwoRound,
             Design::PoolCode {
                 third_round: true, ..
@@ -221,10 +220,7 @@ impl Design {
             }
             Design::PoolCode { pool, third_round } => {
                 let (t, w) = code_shape(pool as usize);
-                format!(
-                    "PC{}({pool};{t}C{w})",
-                    if third_round { "3" } else { "2" }
-                )
+                format!("PC{}({pool};{t}C{w})", if third_round { "3" } else { "2" })
             }
         }
     }
@@ -327,7 +323,7 @@ impl Design {
                 tests_per_item,
                 ..
             } => {
-                if items < 1 || tests < 1 || tests > 64 {
+                if items < 1 || !(1..=64).contains(&tests) {
                     return bad("need items >= 1 and 1 <= tests <= 64");
                 }
                 if tests_per_item < 1 || tests_per_item > tests {
@@ -401,6 +397,20 @@ pub fn codewords(members: usize) -> Vec<u64> {
 /// `per_item` least-loaded tubes (random tie-break), avoiding repeated
 /// columns where possible.
 pub fn non_adaptive_matrix(items: usize, tests: usize, per_item: usize) -> Result<Vec<u64>> {
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<(usize, usize, usize), Vec<u64>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    let key = (items, tests, per_item);
+    if let Some(m) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
+        return Ok(m);
+    }
+    let m = build_non_adaptive(items, tests, per_item)?;
+    CACHE.with(|c| c.borrow_mut().insert(key, m.clone()));
+    Ok(m)
+}
+
+fn build_non_adaptive(items: usize, tests: usize, per_item: usize) -> Result<Vec<u64>> {
     if tests == 0 || tests > 64 || per_item == 0 || per_item > tests {
         return Err(PoolingError::InvalidDesign {
             design: format!("NA({items};{tests}t,w{per_item})"),
@@ -418,15 +428,16 @@ pub fn non_adaptive_matrix(items: usize, tests: usize, per_item: usize) -> Resul
         for attempt in 0..32 {
             chosen = 0;
             for _ in 0..per_item {
-                // least-loaded free tube, random tie-break (later attempts randomise more)
                 let free: Vec<usize> = (0..tests).filter(|&t| chosen >> t & 1 == 0).collect();
-                let pick = if attempt == 0 {
-                    let min = free.iter().map(|&t| load[t]).min().unwrap_or(0);
-                    let best: Vec<usize> = free.iter().copied().filter(|&t| load[t] == min).collect();
-                    best[rng.below(best.len() as u64) as usize]
-                } else {
-                    free[rng.below(free.len() as u64) as usize]
-                };
+                // least-loaded tubes, relaxing by one unit of load every 8 attempts
+                let min = free.iter().map(|&t| load[t]).min().unwrap_or(0);
+                let slack = attempt / 8;
+                let best: Vec<usize> = free
+                    .iter()
+                    .copied()
+                    .filter(|&t| load[t] <= min + slack)
+                    .collect();
+                let pick = best[rng.below(best.len() as u64) as usize];
                 chosen |= 1 << pick;
             }
             if !seen.contains(&chosen) {
@@ -489,6 +500,13 @@ mod tests {
             .is_err()
         );
         assert!(Design::Hypercube { side: 3, dims: 40 }.validate().is_err());
-        assert!(Design::PoolCode { pool: 20, third_round: false }.validate().is_ok());
+        assert!(
+            Design::PoolCode {
+                pool: 20,
+                third_round: false
+            }
+            .validate()
+            .is_ok()
+        );
     }
 }

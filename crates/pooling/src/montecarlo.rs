@@ -7,7 +7,9 @@
 //! [`simulate`] stratifies on the number of positives `m` in a block: each
 //! stratum is simulated with `m` positives placed uniformly and weighted by
 //! its exact binomial probability, which removes the sampling noise in how
-//! many positives occur (the dominant noise at low prevalence).
+//! many positives occur (the dominant noise at low prevalence). Half the
+//! trials go to strata by probability, half by expected positives, so
+//! sensitivity is estimated from many positive blocks even at p = 0.01 %.
 
 use serde::{Deserialize, Serialize};
 
@@ -57,7 +59,8 @@ impl SplitMix64 {
 /// How much simulation to spend and from which seed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct McConfig {
-    /// Trial budget per design (blocks simulated, spread over strata).
+    /// Trial budget per design: blocks of 20 people simulated (larger blocks
+    /// get proportionally fewer, at least 500), spread over strata.
     pub trials: u32,
     /// Seed; the same seed gives the same figures.
     pub seed: u64,
@@ -140,7 +143,12 @@ pub(crate) fn binomial_pmf(n: usize, p: f64) -> Vec<f64> {
 
 /// Operating characteristics of `design` at prevalence `p` by stratified
 /// Monte Carlo through the real decoder.
-pub fn simulate(design: &Design, p: f64, acc: &Accuracy, cfg: &McConfig) -> Result<Characteristics> {
+pub fn simulate(
+    design: &Design,
+    p: f64,
+    acc: &Accuracy,
+    cfg: &McConfig,
+) -> Result<Characteristics> {
     design.validate()?;
     acc.validate()?;
     validate_prevalence(p)?;
@@ -148,7 +156,12 @@ pub fn simulate(design: &Design, p: f64, acc: &Accuracy, cfg: &McConfig) -> Resu
         return Err(invalid("mc_trials", "must be at least 1"));
     }
     let n = design.block_size();
+    // budget in people rather than blocks: a block of n averages over n
+    // people, so large blocks need proportionally fewer trials
+    let budget = ((cfg.trials as u64 * 20) / n.max(1) as u64)
+        .clamp(500.min(cfg.trials as u64), cfg.trials as u64) as f64;
     let pmf = binomial_pmf(n, p);
+    let mean_pos = n as f64 * p;
     let mut rng = SplitMix64::new(cfg.seed ^ 0xD1B5_4A32_D192_ED03);
     let rounds_max = design.max_rounds() as usize;
     let mut tests_by_round = vec![0.0; rounds_max];
@@ -162,7 +175,10 @@ pub fn simulate(design: &Design, p: f64, acc: &Accuracy, cfg: &McConfig) -> Resu
         if w < 1e-12 {
             continue;
         }
-        let t = ((cfg.trials as f64 * w).round() as u64).max(16.min(cfg.trials as u64));
+        // half the budget by probability (cost figures), half by expected
+        // positives (sensitivity figures: the m = 0 stratum says nothing about them)
+        let share = 0.5 * w + 0.5 * w * m as f64 / mean_pos;
+        let t = ((budget * share).round() as u64).max(16.min(cfg.trials as u64));
         let per = w / t as f64;
         for _ in 0..t {
             // Floyd's algorithm: a uniform m-subset
@@ -196,7 +212,11 @@ pub fn simulate(design: &Design, p: f64, acc: &Accuracy, cfg: &McConfig) -> Resu
         *v /= mass;
     }
     let se = if pos_mass > 0.0 { tp / pos_mass } else { 1.0 };
-    let sp = if neg_mass > 0.0 { 1.0 - fp / neg_mass } else { 1.0 };
+    let sp = if neg_mass > 0.0 {
+        1.0 - fp / neg_mass
+    } else {
+        1.0
+    };
     Ok(assemble(
         design,
         p,
@@ -270,7 +290,7 @@ pub fn simulate_blocks(
     let mut rng = SplitMix64::new(seed);
     let ln_q = (1.0 - p).ln();
     // geometric skipping over the concatenated population: O(positives)
-    let mut gap = |rng: &mut SplitMix64| -> u64 {
+    let gap = |rng: &mut SplitMix64| -> u64 {
         let u = 1.0 - rng.next_f64();
         (u.ln() / ln_q).floor().min(u64::MAX as f64 / 2.0) as u64
     };

@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use gridsweep_domain::pipeline::PipelineError;
 use gridsweep_storage::StoreError;
 use serde_json::{Value, json};
 
@@ -55,6 +56,13 @@ impl ApiError {
     pub fn with_details(mut self, details: Value) -> Self {
         self.details = Some(details);
         self
+    }
+}
+
+impl From<PipelineError> for ApiError {
+    fn from(e: PipelineError) -> Self {
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::CONFLICT);
+        Self::new(status, e.code(), e.to_string())
     }
 }
 

@@ -16,22 +16,66 @@ pub use error::ApiError;
 pub use routes::API_ROUTES;
 
 use axum::Router;
+use gridsweep_domain::pipeline::CtCutoffs;
 use gridsweep_storage::Store;
+use gridsweep_storage::pipeline::Effect;
+use serde::Serialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+
+/// One message on the live stream (`GET /api/v1/events`).
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveEvent {
+    /// Increasing per server run; the SSE `id`.
+    pub id: u64,
+    /// When the server published it.
+    pub at: chrono::DateTime<chrono::Utc>,
+    #[serde(flatten)]
+    pub effect: Effect,
+}
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     /// The database.
     pub store: Arc<dyn Store>,
+    /// Ct cut-offs used to classify results.
+    pub cutoffs: CtCutoffs,
+    events: broadcast::Sender<LiveEvent>,
+    next_event: Arc<AtomicU64>,
 }
 
 impl AppState {
-    /// State over a store.
+    /// State over a store, with default cut-offs.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+        let (events, _) = broadcast::channel(4096);
+        Self {
+            store,
+            cutoffs: CtCutoffs::default(),
+            events,
+            next_event: Arc::new(AtomicU64::new(1)),
+        }
+    }
+
+    /// Publishes what a write changed to every live subscriber.
+    pub fn publish(&self, effects: impl IntoIterator<Item = Effect>) {
+        let at = chrono::Utc::now();
+        for effect in effects {
+            if matches!(effect, Effect::SampleAdded { .. }) && self.events.receiver_count() == 0 {
+                continue;
+            }
+            let id = self.next_event.fetch_add(1, Ordering::Relaxed);
+            // No subscribers is fine: the stream is live-only.
+            let _ = self.events.send(LiveEvent { id, at, effect });
+        }
+    }
+
+    /// A new subscription to the live stream.
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+        self.events.subscribe()
     }
 
     /// Runs a store call on a blocking thread, so a slow query never stalls

@@ -582,6 +582,15 @@ impl Store for PgStore {
         self.write(|tx| pipeline::apply(&mut PgTx(tx), &cmd, &ctx))
     }
 
+    fn execute_all(
+        &self,
+        cmds: Vec<Command>,
+        ctx: CommandContext,
+        all_or_nothing: bool,
+    ) -> StoreResult<Vec<Result<Effects, PipelineError>>> {
+        self.write(|tx| pipeline::apply_all(&mut PgTx(tx), &cmds, &ctx, all_or_nothing))
+    }
+
     fn sync(
         &self,
         device: String,

@@ -486,6 +486,15 @@ impl Store for SqliteStore {
         self.write(move |c| pipeline::apply(&mut SqliteTx(c), &cmd, &ctx))
     }
 
+    fn execute_all(
+        &self,
+        cmds: Vec<Command>,
+        ctx: CommandContext,
+        all_or_nothing: bool,
+    ) -> StoreResult<Vec<Result<Effects, PipelineError>>> {
+        self.write(move |c| pipeline::apply_all(&mut SqliteTx(c), &cmds, &ctx, all_or_nothing))
+    }
+
     fn sync(
         &self,
         device: String,

@@ -139,6 +139,16 @@ pub trait Store: Send + Sync {
         ctx: CommandContext,
     ) -> StoreResult<Result<Effects, PipelineError>>;
 
+    /// Applies several commands in one transaction (see
+    /// [`pipeline::apply_all`]); with `all_or_nothing`, any refusal
+    /// leaves nothing written.
+    fn execute_all(
+        &self,
+        cmds: Vec<Command>,
+        ctx: CommandContext,
+        all_or_nothing: bool,
+    ) -> StoreResult<Vec<Result<Effects, PipelineError>>>;
+
     /// Applies a device's batch (see [`pipeline::sync_batch`]); returns
     /// only once everything it reports is durable.
     fn sync(

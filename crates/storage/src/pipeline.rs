@@ -362,6 +362,34 @@ pub fn apply(
     out
 }
 
+/// Applies several commands as one unit (a lab's result file). Every
+/// command is tried so every refusal can be reported; with
+/// `all_or_nothing`, one refusal undoes all of them.
+pub fn apply_all(
+    tx: &mut dyn PipelineTx,
+    cmds: &[Command],
+    ctx: &CommandContext,
+    all_or_nothing: bool,
+) -> StoreResult<Vec<Result<Effects, PipelineError>>> {
+    tx.savepoint()?;
+    let mut out = Vec::with_capacity(cmds.len());
+    for cmd in cmds {
+        match apply(tx, cmd, ctx) {
+            Ok(r) => out.push(r),
+            Err(e) => {
+                tx.rollback_to_savepoint()?;
+                tx.release()?;
+                return Err(e);
+            }
+        }
+    }
+    if all_or_nothing && out.iter().any(|r| r.is_err()) {
+        tx.rollback_to_savepoint()?;
+    }
+    tx.release()?;
+    Ok(out)
+}
+
 fn apply_inner(
     tx: &mut dyn PipelineTx,
     cmd: &Command,
@@ -440,7 +468,7 @@ fn apply_inner(
                 }
             };
             let mut t = rule!(load_tube(tx, tube)?);
-            rule!(t.state().check_add(TubeKind::Human));
+            rule!(t.state().check_accepts(TubeKind::Human));
             let person = rule!(
                 tx.person_by_document(doc.kind(), doc.number())?
                     .ok_or(PipelineError::PersonUnknown)
@@ -456,6 +484,8 @@ fn apply_inner(
             if !inserted {
                 return Ok(Err(PipelineError::DuplicateSample(t.barcode)));
             }
+            // Full: the savepoint undoes the insert.
+            rule!(t.state().check_add(TubeKind::Human));
             t.samples += 1;
             tx.update_tube(&t)?;
             Ok(Ok(vec![Effect::SampleAdded {
@@ -472,7 +502,7 @@ fn apply_inner(
                 )));
             }
             let mut t = rule!(load_tube(tx, tube)?);
-            rule!(t.state().check_add(TubeKind::Environmental));
+            rule!(t.state().check_accepts(TubeKind::Environmental));
             let inserted = tx.insert_sample(&SampleRow {
                 tube: t.barcode.clone(),
                 round: t.round,
@@ -487,6 +517,7 @@ fn apply_inner(
                     point: point.to_string(),
                 }));
             }
+            rule!(t.state().check_add(TubeKind::Environmental));
             t.samples += 1;
             tx.update_tube(&t)?;
             Ok(Ok(vec![Effect::SampleAdded {

@@ -3,12 +3,16 @@
 //! being documented.
 
 mod areas;
+mod events;
 mod health;
+mod import;
 mod persons;
+pub(crate) mod pipeline;
+mod sync;
 
 use crate::{ApiError, AppState, openapi};
 use axum::Router;
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, post};
 
 /// `(method, path)` of every API route, as the OpenAPI document names them.
 pub const API_ROUTES: &[(&str, &str)] = &[
@@ -18,6 +22,21 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/areas/{id}"),
     ("get", "/api/v1/areas/{id}/children"),
     ("get", "/api/v1/persons"),
+    ("post", "/api/v1/residents/import"),
+    ("get", "/api/v1/sites"),
+    ("get", "/api/v1/rounds"),
+    ("post", "/api/v1/rounds"),
+    ("get", "/api/v1/rounds/{id}"),
+    ("post", "/api/v1/tubes"),
+    ("get", "/api/v1/tubes/{barcode}"),
+    ("post", "/api/v1/tubes/{barcode}/samples"),
+    ("post", "/api/v1/tubes/{barcode}/seal"),
+    ("post", "/api/v1/boxes"),
+    ("post", "/api/v1/boxes/{barcode}/handover"),
+    ("post", "/api/v1/lab/receipts"),
+    ("post", "/api/v1/results"),
+    ("post", "/api/v1/sync"),
+    ("get", "/api/v1/events"),
 ];
 
 fn route(path: &str) -> MethodRouter<AppState> {
@@ -28,6 +47,22 @@ fn route(path: &str) -> MethodRouter<AppState> {
         "/api/v1/areas/{id}" => get(areas::one),
         "/api/v1/areas/{id}/children" => get(areas::children),
         "/api/v1/persons" => get(persons::search),
+        "/api/v1/residents/import" => post(import::residents).layer(
+            axum::extract::DefaultBodyLimit::max(import::MAX_ROSTER_BYTES),
+        ),
+        "/api/v1/sites" => get(pipeline::list_sites),
+        "/api/v1/rounds" => get(pipeline::list_rounds).post(pipeline::create_round),
+        "/api/v1/rounds/{id}" => get(pipeline::get_round),
+        "/api/v1/tubes" => post(pipeline::open_tube),
+        "/api/v1/tubes/{barcode}" => get(pipeline::get_tube),
+        "/api/v1/tubes/{barcode}/samples" => post(pipeline::add_sample),
+        "/api/v1/tubes/{barcode}/seal" => post(pipeline::seal_tube),
+        "/api/v1/boxes" => post(pipeline::pack_box),
+        "/api/v1/boxes/{barcode}/handover" => post(pipeline::hand_over),
+        "/api/v1/lab/receipts" => post(pipeline::receive),
+        "/api/v1/results" => post(pipeline::post_result),
+        "/api/v1/sync" => post(sync::sync),
+        "/api/v1/events" => get(events::stream),
         other => unreachable!("route {other} listed but not wired"),
     }
 }
