@@ -35,12 +35,35 @@ enum Command {
         #[arg(long)]
         addr: Option<String>,
     },
+    /// Import data files into the database.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Choose a pooling design and predict hours to all-clear.
+    Plan(commands::plan::PlanArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportWhat {
+    /// A residents roster (CSV in UTF-8 or GBK, or XLSX); see docs/roster-format.md.
+    Residents {
+        /// The roster file.
+        file: PathBuf,
+        /// Import the good rows even when some are bad (and list the skipped).
+        #[arg(long)]
+        skip_bad_rows: bool,
+        /// Check everything, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
     let addr = match &cli.command {
         Command::Serve { addr } => addr.clone(),
+        _ => None,
     };
     let cfg = Config::resolve(
         cli.config.as_ref(),
@@ -56,6 +79,25 @@ fn main() -> Result<()> {
             let store = store::open(&cfg.database_url)?;
             commands::serve::run(&cfg, store)
         }
+        Command::Import {
+            what:
+                ImportWhat::Residents {
+                    file,
+                    skip_bad_rows,
+                    dry_run,
+                },
+        } => {
+            let store = store::open(&cfg.database_url)?;
+            commands::import::residents(
+                &*store,
+                &file,
+                gridsweep_import::ImportOptions {
+                    skip_bad_rows,
+                    dry_run,
+                },
+            )
+        }
+        Command::Plan(args) => commands::plan::run(args),
     }
 }
 

@@ -97,16 +97,15 @@ pub fn fixture(store: &dyn Store) -> Fixture {
     }
 }
 
-/// A valid resident ID for a sequence number (region 410105, 1990-01-01).
+/// A valid resident ID for a sequence number: region 410105, born on
+/// 1990-01-01 plus one day per thousand, sequence `seq % 1000`.
 pub fn resident_id(seq: u32) -> IdNumber {
-    let body = format!("41010519900101{seq:03}");
+    let born = chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap()
+        + chrono::Duration::days(i64::from(seq / 1000));
+    let body = format!("410105{}{:03}", born.format("%Y%m%d"), seq % 1000);
     let mut b = [0u8; 17];
     b.copy_from_slice(body.as_bytes());
-    IdNumber::parse(&format!(
-        "{body}{}",
-        gridsweep_domain::ids::id_check_char(&b)
-    ))
-    .unwrap()
+    IdNumber::parse(&format!("{body}{}", gridsweep_domain::ids::id_check_char(&b))).unwrap()
 }
 
 /// A person in a household, with an allocated id.
