@@ -42,6 +42,28 @@ enum Command {
     },
     /// Choose a pooling design and predict hours to all-clear.
     Plan(commands::plan::PlanArgs),
+    /// Generate a synthetic population deterministically from a seed: the
+    /// demo district first, then more districts up to --people.
+    Gen {
+        /// Persons in all (the demo district alone holds about 60,000;
+        /// Zhengzhou is 12,600,000).
+        #[arg(long, default_value_t = gridsweep_population::GenSpec::demo().people)]
+        people: u64,
+        /// Seed: the same seed and size give the same population.
+        #[arg(long, default_value_t = gridsweep_population::GenSpec::demo().seed)]
+        seed: u64,
+    },
+    /// Benchmarks that print figures.
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchWhat {
+    /// Devices syncing 20-person tubes over HTTP vs. raw SQLite inserts.
+    Ingest(commands::bench_ingest::IngestArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,6 +120,14 @@ fn main() -> Result<()> {
             )
         }
         Command::Plan(args) => commands::plan::run(args),
+        Command::Gen { people, seed } => {
+            let store = store::open(&cfg.database_url)?;
+            commands::generate::run(&*store, gridsweep_population::GenSpec { seed, people })?;
+            Ok(())
+        }
+        Command::Bench {
+            what: BenchWhat::Ingest(args),
+        } => commands::bench_ingest::run(args),
     }
 }
 

@@ -221,6 +221,35 @@ impl PipelineTx for PgTx<'_, '_> {
             .map(|r| PersonId(r.get(0))))
     }
 
+    fn has_sample(
+        &mut self,
+        tube: &str,
+        person: Option<PersonId>,
+        point: Option<&str>,
+    ) -> StoreResult<bool> {
+        Ok(self
+            .0
+            .query_one(
+                "SELECT EXISTS(SELECT 1 FROM samples WHERE tube = $1 AND
+                 (($2::bigint IS NOT NULL AND person_id = $2) OR ($3::text IS NOT NULL AND point = $3)))",
+                &[&tube, &person.map(|p| p.0), &point],
+            )
+            .map_err(db_err)?
+            .get(0))
+    }
+
+    fn has_pending(&mut self, device: &str) -> StoreResult<bool> {
+        Ok(self
+            .0
+            .query_one(
+                "SELECT EXISTS(SELECT 1 FROM device_events
+                 WHERE device_id = $1 AND state = '{\"state\":\"pending\"}')",
+                &[&device],
+            )
+            .map_err(db_err)?
+            .get(0))
+    }
+
     fn insert_sample(&mut self, s: &SampleRow) -> StoreResult<bool> {
         let n = self
             .0

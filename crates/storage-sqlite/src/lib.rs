@@ -6,6 +6,7 @@
 //! disk, not only in the OS cache.
 #![forbid(unsafe_code)]
 
+pub mod bench;
 mod migrate;
 mod pipeline_tx;
 mod rows;
@@ -98,6 +99,53 @@ impl SqliteStore {
         self.writer.write(f)
     }
 
+    /// Looks up, on a reader connection, the persons these commands scan,
+    /// so the writer thread does not have to. Unknown or malformed
+    /// documents are simply left out: the rules report them in order.
+    fn resolve_persons(
+        &self,
+        cmds: &[Command],
+    ) -> StoreResult<std::collections::HashMap<(DocumentKind, String), gridsweep_domain::PersonId>> {
+        let docs: Vec<gridsweep_domain::PersonDocument> = cmds
+            .iter()
+            .filter_map(|c| match c {
+                Command::AddPerson {
+                    document: Some(d),
+                    document_kind,
+                    ..
+                } => gridsweep_domain::PersonDocument::parse(
+                    document_kind.unwrap_or(DocumentKind::ResidentId),
+                    d,
+                )
+                .ok(),
+                Command::AddPerson { qr: Some(q), .. } => pipeline::parse_health_code(q).ok(),
+                _ => None,
+            })
+            .collect();
+        let mut out = std::collections::HashMap::with_capacity(docs.len());
+        if docs.is_empty() {
+            return Ok(out);
+        }
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached("SELECT id FROM persons WHERE doc_number = ?1 AND doc_kind = ?2")
+                .map_err(db_err)?;
+            for d in docs {
+                let id: Option<i64> = stmt
+                    .query_row(params![d.number(), d.kind().as_str()], |r| r.get(0))
+                    .optional()
+                    .map_err(db_err)?;
+                if let Some(id) = id {
+                    out.insert(
+                        (d.kind(), d.number().to_string()),
+                        gridsweep_domain::PersonId(id),
+                    );
+                }
+            }
+            Ok(out)
+        })
+    }
+
     /// Runs `f` on a reader connection from the pool.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let conn = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
@@ -128,6 +176,10 @@ fn configure(c: &Connection) -> rusqlite::Result<()> {
     c.pragma_update(None, "synchronous", "FULL")?;
     c.pragma_update(None, "cache_size", -65536)?;
     c.pragma_update(None, "temp_store", "MEMORY")?;
+    // Readers map the file instead of copying pages: WAL makes a reader
+    // drop its page cache whenever the writer has committed, and with a
+    // map that costs nothing.
+    c.pragma_update(None, "mmap_size", 1i64 << 31)?;
     Ok(())
 }
 
@@ -483,7 +535,13 @@ impl Store for SqliteStore {
         cmd: Command,
         ctx: CommandContext,
     ) -> StoreResult<Result<Effects, PipelineError>> {
-        self.write(move |c| pipeline::apply(&mut SqliteTx(c), &cmd, &ctx))
+        let persons = self.resolve_persons(std::slice::from_ref(&cmd))?;
+        self.write(move |c| {
+            let mut tx = SqliteTx::new(c, persons);
+            let out = pipeline::apply(&mut tx, &cmd, &ctx)?;
+            tx.flush()?;
+            Ok(out)
+        })
     }
 
     fn execute_all(
@@ -492,7 +550,13 @@ impl Store for SqliteStore {
         ctx: CommandContext,
         all_or_nothing: bool,
     ) -> StoreResult<Vec<Result<Effects, PipelineError>>> {
-        self.write(move |c| pipeline::apply_all(&mut SqliteTx(c), &cmds, &ctx, all_or_nothing))
+        let persons = self.resolve_persons(&cmds)?;
+        self.write(move |c| {
+            let mut tx = SqliteTx::new(c, persons);
+            let out = pipeline::apply_all(&mut tx, &cmds, &ctx, all_or_nothing)?;
+            tx.flush()?;
+            Ok(out)
+        })
     }
 
     fn sync(
@@ -501,7 +565,14 @@ impl Store for SqliteStore {
         events: Vec<DeviceEvent>,
         cutoffs: CtCutoffs,
     ) -> StoreResult<SyncReport> {
-        self.write(move |c| pipeline::sync_batch(&mut SqliteTx(c), &device, &events, cutoffs))
+        let cmds: Vec<Command> = events.iter().map(|e| e.command.clone()).collect();
+        let persons = self.resolve_persons(&cmds)?;
+        self.write(move |c| {
+            let mut tx = SqliteTx::new(c, persons);
+            let out = pipeline::sync_batch(&mut tx, &device, &events, cutoffs)?;
+            tx.flush()?;
+            Ok(out)
+        })
     }
 
     fn tube(&self, barcode: &str) -> StoreResult<Option<TubeRow>> {

@@ -7,6 +7,7 @@ use gridsweep_domain::{AreaId, DocumentKind, PersonId};
 use gridsweep_storage::pipeline::*;
 use gridsweep_storage::{StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use std::collections::HashMap;
 
 /// Milliseconds since the epoch, as stored.
 pub fn ms(t: DateTime<Utc>) -> i64 {
@@ -148,15 +149,76 @@ pub fn load_round(c: &Connection, id: i64) -> StoreResult<Option<RoundRow>> {
 }
 
 /// The pipeline primitives on one connection (inside a transaction).
-pub struct SqliteTx<'c>(pub &'c Connection);
+///
+/// Tube rows are cached for the length of one job and written back once
+/// at [`SqliteTx::flush`]: a synced tube is read and changed 22 times in a
+/// row, and doing that in memory halves the writer thread's work. The
+/// cache follows savepoints (a snapshot per level), so a refused command
+/// leaves no trace in it either. Persons resolved before the job (on a
+/// reader connection, off the writer thread) are looked up in `persons`.
+pub struct SqliteTx<'c> {
+    conn: &'c Connection,
+    tubes: HashMap<String, (TubeRow, bool)>,
+    snapshots: Vec<HashMap<String, (TubeRow, bool)>>,
+    persons: HashMap<(DocumentKind, String), PersonId>,
+}
+
+impl<'c> SqliteTx<'c> {
+    /// Primitives on `conn`, with persons already resolved.
+    pub fn new(conn: &'c Connection, persons: HashMap<(DocumentKind, String), PersonId>) -> Self {
+        Self {
+            conn,
+            tubes: HashMap::new(),
+            snapshots: Vec::new(),
+            persons,
+        }
+    }
+
+    /// Writes changed tube rows back; call before the job returns.
+    pub fn flush(&mut self) -> StoreResult<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "UPDATE tubes SET status = ?2, samples = ?3, sealed_at = ?4, box_barcode = ?5,
+                 received_at = ?6, received_by = ?7, resulted_at = ?8 WHERE barcode = ?1",
+            )
+            .map_err(db_err)?;
+        for (t, dirty) in self.tubes.values_mut() {
+            if *dirty {
+                stmt.execute(params![
+                    t.barcode,
+                    t.status.as_str(),
+                    t.samples,
+                    t.sealed_at.map(ms),
+                    t.box_barcode,
+                    t.received_at.map(ms),
+                    t.received_by,
+                    t.resulted_at.map(ms),
+                ])
+                .map_err(db_err)?;
+                *dirty = false;
+            }
+        }
+        Ok(())
+    }
+
+    fn exec_cached(&self, sql: &str) -> StoreResult<()> {
+        self.conn
+            .prepare_cached(sql)
+            .map_err(db_err)?
+            .execute([])
+            .map_err(db_err)?;
+        Ok(())
+    }
+}
 
 impl PipelineTx for SqliteTx<'_> {
     fn round(&mut self, id: i64) -> StoreResult<Option<RoundRow>> {
-        load_round(self.0, id)
+        load_round(self.conn, id)
     }
 
     fn site(&mut self, id: i64) -> StoreResult<Option<SiteRow>> {
-        self.0
+        self.conn
             .prepare_cached("SELECT id, area_id, direct_results FROM sites WHERE id = ?1")
             .map_err(db_err)?
             .query_row([id], |r| {
@@ -179,17 +241,25 @@ impl PipelineTx for SqliteTx<'_> {
     }
 
     fn tube(&mut self, barcode: &str) -> StoreResult<Option<TubeRow>> {
-        self.0
+        if let Some((t, _)) = self.tubes.get(barcode) {
+            return Ok(Some(t.clone()));
+        }
+        let found = self
+            .conn
             .prepare_cached(&format!("SELECT {TUBE_COLS} FROM tubes WHERE barcode = ?1"))
             .map_err(db_err)?
             .query_row([barcode], tube_row)
             .optional()
             .map_err(db_err)?
-            .transpose()
+            .transpose()?;
+        if let Some(t) = &found {
+            self.tubes.insert(t.barcode.clone(), (t.clone(), false));
+        }
+        Ok(found)
     }
 
     fn insert_tube(&mut self, t: &TubeRow) -> StoreResult<()> {
-        self.0
+        self.conn
             .prepare_cached(&format!(
                 "INSERT INTO tubes({TUBE_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"
             ))
@@ -215,23 +285,7 @@ impl PipelineTx for SqliteTx<'_> {
     }
 
     fn update_tube(&mut self, t: &TubeRow) -> StoreResult<()> {
-        self.0
-            .prepare_cached(
-                "UPDATE tubes SET status = ?2, samples = ?3, sealed_at = ?4, box_barcode = ?5,
-                 received_at = ?6, received_by = ?7, resulted_at = ?8 WHERE barcode = ?1",
-            )
-            .map_err(db_err)?
-            .execute(params![
-                t.barcode,
-                t.status.as_str(),
-                t.samples,
-                t.sealed_at.map(ms),
-                t.box_barcode,
-                t.received_at.map(ms),
-                t.received_by,
-                t.resulted_at.map(ms),
-            ])
-            .map_err(db_err)?;
+        self.tubes.insert(t.barcode.clone(), (t.clone(), true));
         Ok(())
     }
 
@@ -240,7 +294,10 @@ impl PipelineTx for SqliteTx<'_> {
         kind: DocumentKind,
         number: &str,
     ) -> StoreResult<Option<PersonId>> {
-        self.0
+        if let Some(id) = self.persons.get(&(kind, number.to_string())) {
+            return Ok(Some(*id));
+        }
+        self.conn
             .prepare_cached("SELECT id FROM persons WHERE doc_number = ?1 AND doc_kind = ?2")
             .map_err(db_err)?
             .query_row(params![number, kind.as_str()], |r| r.get(0))
@@ -249,9 +306,36 @@ impl PipelineTx for SqliteTx<'_> {
             .map(|o| o.map(PersonId))
     }
 
+    fn has_sample(
+        &mut self,
+        tube: &str,
+        person: Option<PersonId>,
+        point: Option<&str>,
+    ) -> StoreResult<bool> {
+        self.conn
+            .prepare_cached(
+                "SELECT EXISTS(SELECT 1 FROM samples WHERE tube = ?1 AND
+                 ((?2 IS NOT NULL AND person_id = ?2) OR (?3 IS NOT NULL AND point = ?3)))",
+            )
+            .map_err(db_err)?
+            .query_row(params![tube, person.map(|p| p.0), point], |r| r.get(0))
+            .map_err(db_err)
+    }
+
+    fn has_pending(&mut self, device: &str) -> StoreResult<bool> {
+        self.conn
+            .prepare_cached(
+                "SELECT EXISTS(SELECT 1 FROM device_events
+                 WHERE device_id = ?1 AND state = '{\"state\":\"pending\"}')",
+            )
+            .map_err(db_err)?
+            .query_row([device], |r| r.get(0))
+            .map_err(db_err)
+    }
+
     fn insert_sample(&mut self, s: &SampleRow) -> StoreResult<bool> {
         let n = self
-            .0
+            .conn
             .prepare_cached(
                 "INSERT INTO samples(tube, round_id, person_id, point, at, actor)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
@@ -270,7 +354,7 @@ impl PipelineTx for SqliteTx<'_> {
     }
 
     fn box_row(&mut self, barcode: &str) -> StoreResult<Option<BoxRow>> {
-        self.0
+        self.conn
             .prepare_cached(
                 "SELECT barcode, status, created_at, handed_over_at FROM boxes WHERE barcode = ?1",
             )
@@ -297,7 +381,7 @@ impl PipelineTx for SqliteTx<'_> {
     }
 
     fn upsert_box(&mut self, b: &BoxRow) -> StoreResult<()> {
-        self.0
+        self.conn
             .prepare_cached(
                 "INSERT INTO boxes(barcode, status, created_at, handed_over_at) VALUES (?1,?2,?3,?4)
                  ON CONFLICT(barcode) DO UPDATE SET status = excluded.status,
@@ -315,8 +399,10 @@ impl PipelineTx for SqliteTx<'_> {
     }
 
     fn tubes_in_box(&mut self, barcode: &str) -> StoreResult<Vec<String>> {
+        // Box membership is read from the table: write cached rows first.
+        self.flush()?;
         let mut stmt = self
-            .0
+            .conn
             .prepare_cached("SELECT barcode FROM tubes WHERE box_barcode = ?1 ORDER BY barcode")
             .map_err(db_err)?;
         let rows = stmt
@@ -328,7 +414,7 @@ impl PipelineTx for SqliteTx<'_> {
     }
 
     fn current_result(&mut self, tube: &str) -> StoreResult<Option<ResultRow>> {
-        self.0
+        self.conn
             .prepare_cached(&format!(
                 "SELECT {RESULT_COLS} FROM results WHERE tube = ?1 AND current = 1"
             ))
@@ -340,12 +426,12 @@ impl PipelineTx for SqliteTx<'_> {
     }
 
     fn insert_result(&mut self, r: &ResultRow) -> StoreResult<()> {
-        self.0
+        self.conn
             .prepare_cached("UPDATE results SET current = 0 WHERE tube = ?1 AND current = 1")
             .map_err(db_err)?
             .execute([&r.tube])
             .map_err(db_err)?;
-        self.0
+        self.conn
             .prepare_cached(&format!(
                 "INSERT INTO results({RESULT_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"
             ))
@@ -367,7 +453,7 @@ impl PipelineTx for SqliteTx<'_> {
 
     fn device_cursor(&mut self, device: &str) -> StoreResult<i64> {
         Ok(self
-            .0
+            .conn
             .prepare_cached("SELECT next_seq FROM device_cursors WHERE device_id = ?1")
             .map_err(db_err)?
             .query_row([device], |r| r.get(0))
@@ -377,7 +463,7 @@ impl PipelineTx for SqliteTx<'_> {
     }
 
     fn set_device_cursor(&mut self, device: &str, next_seq: i64) -> StoreResult<()> {
-        self.0
+        self.conn
             .prepare_cached(
                 "INSERT INTO device_cursors(device_id, next_seq) VALUES (?1, ?2)
                  ON CONFLICT(device_id) DO UPDATE SET next_seq = excluded.next_seq",
@@ -389,7 +475,7 @@ impl PipelineTx for SqliteTx<'_> {
     }
 
     fn device_event(&mut self, device: &str, seq: i64) -> StoreResult<Option<StoredEvent>> {
-        self.0
+        self.conn
             .prepare_cached(
                 "SELECT seq, at, command, state FROM device_events WHERE device_id = ?1 AND seq = ?2",
             )
@@ -405,7 +491,7 @@ impl PipelineTx for SqliteTx<'_> {
             .map_err(|err| StoreError::Backend(err.to_string()))?;
         let state =
             serde_json::to_string(&e.state).map_err(|err| StoreError::Backend(err.to_string()))?;
-        self.0
+        self.conn
             .prepare_cached(
                 "INSERT INTO device_events(device_id, seq, at, command, state, received_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -426,7 +512,7 @@ impl PipelineTx for SqliteTx<'_> {
 
     fn pending_from(&mut self, device: &str, from_seq: i64) -> StoreResult<Vec<StoredEvent>> {
         let mut stmt = self
-            .0
+            .conn
             .prepare_cached(
                 "SELECT seq, at, command, state FROM device_events
                  WHERE device_id = ?1 AND seq >= ?2 ORDER BY seq",
@@ -449,15 +535,23 @@ impl PipelineTx for SqliteTx<'_> {
     }
 
     fn savepoint(&mut self) -> StoreResult<()> {
-        self.0.execute_batch("SAVEPOINT cmd").map_err(db_err)
+        self.exec_cached("SAVEPOINT cmd")?;
+        self.snapshots.push(self.tubes.clone());
+        Ok(())
     }
 
     fn release(&mut self) -> StoreResult<()> {
-        self.0.execute_batch("RELEASE cmd").map_err(db_err)
+        self.exec_cached("RELEASE cmd")?;
+        self.snapshots.pop();
+        Ok(())
     }
 
     fn rollback_to_savepoint(&mut self) -> StoreResult<()> {
-        self.0.execute_batch("ROLLBACK TO cmd").map_err(db_err)
+        self.exec_cached("ROLLBACK TO cmd")?;
+        if let Some(snap) = self.snapshots.last() {
+            self.tubes = snap.clone();
+        }
+        Ok(())
     }
 }
 

@@ -44,7 +44,7 @@ impl Writer {
     {
         let (tx, rx) = mpsc::sync_channel::<StoreResult<T>>(1);
         let job: Job = Box::new(move |conn: &Connection| {
-            let result = match conn.execute_batch("SAVEPOINT job") {
+            let result = match exec(conn, "SAVEPOINT job") {
                 Err(e) => Err(db_err(e)),
                 Ok(()) => match catch_unwind(AssertUnwindSafe(|| f(conn))) {
                     Ok(r) => r,
@@ -52,9 +52,9 @@ impl Writer {
                 },
             };
             let undo = if result.is_ok() {
-                conn.execute_batch("RELEASE job")
+                exec(conn, "RELEASE job")
             } else {
-                conn.execute_batch("ROLLBACK TO job; RELEASE job")
+                exec(conn, "ROLLBACK TO job").and_then(|()| exec(conn, "RELEASE job"))
             };
             let result = match (result, undo) {
                 (Ok(_), Err(e)) => Err(db_err(e)),
@@ -75,6 +75,13 @@ impl Writer {
         rx.recv()
             .map_err(|_| StoreError::Backend("sqlite writer stopped".into()))?
     }
+}
+
+/// Runs a fixed statement through the statement cache (savepoints are run
+/// twice per job; parsing them each time shows up in profiles).
+fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
 
 fn run(conn: &mut Connection, rx: mpsc::Receiver<Job>) {

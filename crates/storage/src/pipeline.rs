@@ -81,6 +81,19 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Whether a refusal can come after this command has already written
+    /// something (boxing or receiving several tubes, one of which is
+    /// refused; a scan refused as "full" after its row went in). Only such
+    /// commands need a savepoint around them.
+    pub fn writes_before_last_check(&self) -> bool {
+        matches!(
+            self,
+            Command::BoxTubes { .. } | Command::HandOver { .. } | Command::Receive { .. }
+        )
+    }
+}
+
 fn human() -> TubeKind {
     TubeKind::Human
 }
@@ -281,6 +294,15 @@ pub trait PipelineTx {
         kind: DocumentKind,
         number: &str,
     ) -> StoreResult<Option<PersonId>>;
+    /// Whether the person (or point) is already in the tube.
+    fn has_sample(
+        &mut self,
+        tube: &str,
+        person: Option<PersonId>,
+        point: Option<&str>,
+    ) -> StoreResult<bool>;
+    /// Whether the device has events stored as pending (sent ahead of a gap).
+    fn has_pending(&mut self, device: &str) -> StoreResult<bool>;
     /// Inserts unless the person (or point) is already in the tube;
     /// returns whether it inserted.
     fn insert_sample(&mut self, s: &SampleRow) -> StoreResult<bool>;
@@ -350,6 +372,11 @@ pub fn apply(
     cmd: &Command,
     ctx: &CommandContext,
 ) -> StoreResult<Result<Effects, PipelineError>> {
+    if !cmd.writes_before_last_check() {
+        // Every refusal comes before the first write: nothing to undo, and
+        // the hot path (a scan) skips the savepoint's journal work.
+        return apply_inner(tx, cmd, ctx);
+    }
     tx.savepoint()?;
     let out = apply_inner(tx, cmd, ctx);
     match &out {
@@ -473,6 +500,11 @@ fn apply_inner(
                 tx.person_by_document(doc.kind(), doc.number())?
                     .ok_or(PipelineError::PersonUnknown)
             );
+            if t.samples >= t.capacity && tx.has_sample(&t.barcode, Some(person), None)? {
+                // "Already in this tube" tells the sampler more than "full".
+                return Ok(Err(PipelineError::DuplicateSample(t.barcode)));
+            }
+            rule!(t.state().check_add(TubeKind::Human));
             let inserted = tx.insert_sample(&SampleRow {
                 tube: t.barcode.clone(),
                 round: t.round,
@@ -484,8 +516,6 @@ fn apply_inner(
             if !inserted {
                 return Ok(Err(PipelineError::DuplicateSample(t.barcode)));
             }
-            // Full: the savepoint undoes the insert.
-            rule!(t.state().check_add(TubeKind::Human));
             t.samples += 1;
             tx.update_tube(&t)?;
             Ok(Ok(vec![Effect::SampleAdded {
@@ -503,6 +533,13 @@ fn apply_inner(
             }
             let mut t = rule!(load_tube(tx, tube)?);
             rule!(t.state().check_accepts(TubeKind::Environmental));
+            if t.samples >= t.capacity && tx.has_sample(&t.barcode, None, Some(point))? {
+                return Ok(Err(PipelineError::DuplicatePoint {
+                    barcode: t.barcode,
+                    point: point.to_string(),
+                }));
+            }
+            rule!(t.state().check_add(TubeKind::Environmental));
             let inserted = tx.insert_sample(&SampleRow {
                 tube: t.barcode.clone(),
                 round: t.round,
@@ -517,7 +554,6 @@ fn apply_inner(
                     point: point.to_string(),
                 }));
             }
-            rule!(t.state().check_add(TubeKind::Environmental));
             t.samples += 1;
             tx.update_tube(&t)?;
             Ok(Ok(vec![Effect::SampleAdded {
@@ -753,6 +789,7 @@ pub fn sync_batch(
 ) -> StoreResult<SyncReport> {
     let mut report = SyncReport::default();
     let mut next = tx.device_cursor(device)?;
+    let mut has_pending = tx.has_pending(device)?;
     let mut events: Vec<&DeviceEvent> = events.iter().collect();
     events.sort_by_key(|e| e.seq);
     events.dedup_by_key(|e| e.seq);
@@ -796,7 +833,12 @@ pub fn sync_batch(
             answered.insert(e.seq, state);
             next += 1;
             // Events that arrived early and waited for this one.
-            for p in tx.pending_from(device, next)? {
+            let waiting = if has_pending {
+                tx.pending_from(device, next)?
+            } else {
+                Vec::new()
+            };
+            for p in waiting {
                 let ev = DeviceEvent {
                     seq: p.seq,
                     at: p.at,
@@ -826,6 +868,7 @@ pub fn sync_batch(
                             state: EventState::Pending,
                         },
                     )?;
+                    has_pending = true;
                     EventState::Pending
                 }
             };

@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+pub mod bench_ingest;
+pub mod generate;
 pub mod import;
 pub mod plan;
 pub mod serve;
