@@ -16,6 +16,7 @@ mod error;
 mod header;
 mod report;
 mod resolve;
+pub mod results;
 mod row;
 
 pub use error::ImportError;

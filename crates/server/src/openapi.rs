@@ -164,6 +164,20 @@ fn pipeline_paths() -> Value {
             ("200", applied.clone()),
             &[("400", "invalid_field (ct.orf1ab, ct.n), malformed_json"), ("404", "tube_unknown"),
               ("409", "tube_not_received, result_conflict, nothing_to_correct"), ("422", "invalid_identifier")], vec![]) },
+        "/api/v1/results/import": { "post": {
+            "summary": "A lab's result sheet (CSV in UTF-8/GBK, or XLSX): columns 管号 (tube), 结果 (outcome), ORF1ab, N (Ct; 未检出 = not detected)",
+            "operationId": "importResults",
+            "parameters": [ { "name": "skip_bad_rows", "in": "query", "schema": { "type": "boolean", "default": false } } ],
+            "requestBody": { "required": true, "content": {
+                "text/csv": { "schema": { "type": "string", "format": "binary" } },
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": { "schema": { "type": "string", "format": "binary" } }
+            }},
+            "responses": {
+                "200": ok_json("Applied (with skip_bad_rows, the skipped rows are listed)", json!({ "type": "object" })),
+                "400": error_response("invalid_query"),
+                "422": error_response("import_rejected (details: every bad row, incl. tube_unknown, tube_not_received, result_conflict per row), empty_file, unreadable_file, missing_column")
+            }
+        }},
         "/api/v1/sync": { "post": write_op(
             "A device's offline queue: each event applied exactly once, in sequence order; the answer means durable",
             "sync",

@@ -73,10 +73,11 @@ impl PgStore {
     }
 
     fn client(&self) -> StoreResult<Client> {
-        if let Some(c) = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop() {
-            if !c.is_closed() {
-                return Ok(c);
-            }
+        let pooled = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        if let Some(c) = pooled
+            && !c.is_closed()
+        {
+            return Ok(c);
         }
         self.config
             .connect(NoTls)

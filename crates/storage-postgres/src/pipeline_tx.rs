@@ -422,13 +422,11 @@ impl PipelineTx for PgTx<'_, '_> {
             )
             .map_err(db_err)?;
         let mut out = Vec::new();
-        let mut expect = from_seq;
-        for r in &rows {
+        for (expect, r) in (from_seq..).zip(&rows) {
             let e = event_row(r)?;
             if e.seq != expect || e.state != EventState::Pending {
                 break;
             }
-            expect += 1;
             out.push(e);
         }
         Ok(out)

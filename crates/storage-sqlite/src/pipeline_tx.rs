@@ -519,16 +519,14 @@ impl PipelineTx for SqliteTx<'_> {
             )
             .map_err(db_err)?;
         let mut out = Vec::new();
-        let mut expect = from_seq;
-        for row in stmt
-            .query_map(params![device, from_seq], event_row)
-            .map_err(db_err)?
-        {
+        for (expect, row) in (from_seq..).zip(
+            stmt.query_map(params![device, from_seq], event_row)
+                .map_err(db_err)?,
+        ) {
             let e = row.map_err(db_err)??;
             if e.seq != expect || e.state != EventState::Pending {
                 break;
             }
-            expect += 1;
             out.push(e);
         }
         Ok(out)

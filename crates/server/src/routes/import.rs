@@ -57,3 +57,114 @@ pub async fn residents(
         ImportStatus::DryRun => Ok((StatusCode::OK, Json(report))),
     }
 }
+
+/// What a lab's result file did.
+#[derive(Debug, serde::Serialize)]
+pub struct ResultsReport {
+    /// `imported` or `rejected` (nothing written).
+    pub status: &'static str,
+    pub rows_total: usize,
+    pub rows_applied: usize,
+    /// With `skip_bad_rows`, the rows left out.
+    pub skipped_rows: Vec<u32>,
+    /// Every bad row: unreadable values, and refusals by the tube rules
+    /// (an unknown tube, a tube the lab has not received, a contradiction).
+    pub errors: Vec<gridsweep_import::RowError>,
+}
+
+/// Query of the result upload.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ResultsQuery {
+    pub skip_bad_rows: bool,
+}
+
+/// `POST /api/v1/results/import`: a lab's CSV/XLSX. Without
+/// `skip_bad_rows`, one bad row means nothing is written.
+#[tracing::instrument(skip_all, fields(bytes = body.len()))]
+pub async fn results(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ResultsQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ResultsReport>, ApiError> {
+    use gridsweep_storage::pipeline::{Command, CommandContext};
+    let format = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(RosterFormat::from_content_type)
+        .unwrap_or_default();
+    let sheet = gridsweep_import::results::parse_results(&body, format).map_err(import_error)?;
+    let mut errors = sheet.errors.clone();
+    let reject = |errors: Vec<gridsweep_import::RowError>, total: usize| {
+        let report = ResultsReport {
+            status: "rejected",
+            rows_total: total,
+            rows_applied: 0,
+            skipped_rows: Vec::new(),
+            errors,
+        };
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "import_rejected",
+            format!(
+                "{} bad rows; nothing was written (send skip_bad_rows=true to apply the rest)",
+                report.errors.len()
+            ),
+        )
+        .with_field("file")
+        .with_details(serde_json::to_value(&report).unwrap_or_default())
+    };
+    if !errors.is_empty() && !q.skip_bad_rows {
+        return Err(reject(errors, sheet.rows_total));
+    }
+    let cmds: Vec<Command> = sheet
+        .lines
+        .iter()
+        .map(|l| Command::PostResult {
+            tube: l.tube.clone(),
+            outcome: l.outcome,
+            ct: l.ct,
+            correction: false,
+        })
+        .collect();
+    let ctx = CommandContext {
+        actor: super::pipeline::ANONYMOUS.to_string(),
+        at: chrono::Utc::now(),
+        cutoffs: state.cutoffs,
+    };
+    let all_or_nothing = !q.skip_bad_rows;
+    let outcomes = state
+        .blocking(move |s| Ok(s.execute_all(cmds, ctx, all_or_nothing)?))
+        .await?;
+    let mut applied = 0;
+    let mut effects = Vec::new();
+    for (line, outcome) in sheet.lines.iter().zip(outcomes) {
+        match outcome {
+            Ok(fx) => {
+                applied += 1;
+                effects.extend(fx);
+            }
+            Err(e) => errors.push(gridsweep_import::RowError {
+                row: line.row,
+                column: sheet.tube_header.clone(),
+                value_masked: line.tube.clone(),
+                reason: format!("{} ({})", e, e.code()),
+            }),
+        }
+    }
+    errors.sort_by_key(|e| e.row);
+    if !errors.is_empty() && !q.skip_bad_rows {
+        return Err(reject(errors, sheet.rows_total));
+    }
+    state.publish(effects);
+    let mut skipped: Vec<u32> = errors.iter().map(|e| e.row).collect();
+    skipped.dedup();
+    Ok(Json(ResultsReport {
+        status: "imported",
+        rows_total: sheet.rows_total,
+        rows_applied: applied,
+        skipped_rows: skipped,
+        errors,
+    }))
+}
