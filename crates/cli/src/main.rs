@@ -34,6 +34,10 @@ enum Command {
         /// HOST:PORT to listen on [env: GRIDSWEEP_ADDR] [default: 127.0.0.1:8080]
         #[arg(long)]
         addr: Option<String>,
+        /// On an empty database, first generate the demo district (高新区,
+        /// about 60,000 residents, seed 613).
+        #[arg(long)]
+        demo: bool,
     },
     /// Import data files into the database.
     Import {
@@ -84,7 +88,7 @@ enum ImportWhat {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     let addr = match &cli.command {
-        Command::Serve { addr } => addr.clone(),
+        Command::Serve { addr, .. } => addr.clone(),
         _ => None,
     };
     let cfg = Config::resolve(
@@ -97,8 +101,12 @@ fn main() -> Result<()> {
     )?;
     init_tracing(&cfg.log);
     match cli.command {
-        Command::Serve { .. } => {
+        Command::Serve { demo, .. } => {
             let store = store::open(&cfg.database_url)?;
+            if demo && store.roots()?.is_empty() {
+                println!("empty database: generating the demo district first");
+                commands::generate::run(&*store, gridsweep_population::GenSpec::demo())?;
+            }
             commands::serve::run(&cfg, store)
         }
         Command::Import {
