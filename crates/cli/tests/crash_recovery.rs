@@ -5,7 +5,7 @@
 use gridsweep_storage::pipeline::DeviceEvent;
 use gridsweep_storage::testsuite::{device_queue, pipeline_fixture};
 use gridsweep_storage_sqlite::SqliteStore;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -19,7 +19,14 @@ const BATCH: usize = 11;
 /// Starts `gridsweep serve` on port 0 and returns it with its base URL.
 fn start_server(db: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_gridsweep"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--log", "warn", "--database-url"])
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--log",
+            "warn",
+            "--database-url",
+        ])
         .arg(format!("sqlite://{}", db.display()))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -84,8 +91,12 @@ fn acknowledged_sync_events_survive_sigkill_exactly_once() {
         let client = reqwest::Client::new();
         let mut tasks = Vec::new();
         for (device, events) in queues.clone() {
-            let (client, base, acked, count) =
-                (client.clone(), base.clone(), acked.clone(), acked_batches.clone());
+            let (client, base, acked, count) = (
+                client.clone(),
+                base.clone(),
+                acked.clone(),
+                acked_batches.clone(),
+            );
             tasks.push(tokio::spawn(async move {
                 for batch in batches(&events) {
                     let r = client
@@ -94,7 +105,9 @@ fn acknowledged_sync_events_survive_sigkill_exactly_once() {
                         .send()
                         .await;
                     let Ok(r) = r else { return };
-                    let Ok(report) = r.json::<Value>().await else { return };
+                    let Ok(report) = r.json::<Value>().await else {
+                        return;
+                    };
                     let accepted: Vec<i64> = report["accepted"]
                         .as_array()
                         .unwrap()
@@ -102,7 +115,12 @@ fn acknowledged_sync_events_survive_sigkill_exactly_once() {
                         .map(|v| v.as_i64().unwrap())
                         .collect();
                     assert_eq!(accepted.len(), batch.len(), "{report}");
-                    acked.lock().unwrap().entry(device.clone()).or_default().extend(accepted);
+                    acked
+                        .lock()
+                        .unwrap()
+                        .entry(device.clone())
+                        .or_default()
+                        .extend(accepted);
                     count.fetch_add(1, Ordering::SeqCst);
                 }
             }));

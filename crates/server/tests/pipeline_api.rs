@@ -496,12 +496,23 @@ async fn lab_result_sheet_is_all_or_nothing() {
         let (round, site, persons, _) = blocking(|| pipeline_fixture(&*store, 2));
         let srv = TestServer::start(store.clone()).await;
         for (i, tube) in ["LR-0001", "LR-0002"].iter().enumerate() {
-            srv.post("/api/v1/tubes", json!({ "tube": tube, "round": round, "site": site })).await;
-            srv.post(&format!("/api/v1/tubes/{tube}/samples"), json!({ "document": persons[i].document.number() })).await;
-            srv.post(&format!("/api/v1/tubes/{tube}/seal"), json!({})).await;
+            srv.post(
+                "/api/v1/tubes",
+                json!({ "tube": tube, "round": round, "site": site }),
+            )
+            .await;
+            srv.post(
+                &format!("/api/v1/tubes/{tube}/samples"),
+                json!({ "document": persons[i].document.number() }),
+            )
+            .await;
+            srv.post(&format!("/api/v1/tubes/{tube}/seal"), json!({}))
+                .await;
         }
-        srv.post("/api/v1/lab/receipts", json!({ "tubes": ["LR-0001"] })).await;
-        let sheet = "管号,结果,ORF1ab,N\nLR-0001,阴性,未检出,未检出\nLR-0002,阴性,,\nNOBODY-1,阴性,,\n";
+        srv.post("/api/v1/lab/receipts", json!({ "tubes": ["LR-0001"] }))
+            .await;
+        let sheet =
+            "管号,结果,ORF1ab,N\nLR-0001,阴性,未检出,未检出\nLR-0002,阴性,,\nNOBODY-1,阴性,,\n";
         let (gbk, _, _) = encoding_rs::GBK.encode(sheet);
         let send = |q: &'static str| {
             srv.client
@@ -515,14 +526,27 @@ async fn lab_result_sheet_is_all_or_nothing() {
         let b: Value = r.json().await.unwrap();
         let errors = b["error"]["details"]["errors"].as_array().unwrap().clone();
         assert_eq!(errors.len(), 2, "{b}");
-        assert!(errors[0]["reason"].as_str().unwrap().contains("tube_not_received"));
-        assert!(errors[1]["reason"].as_str().unwrap().contains("tube_unknown"));
+        assert!(
+            errors[0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("tube_not_received")
+        );
+        assert!(
+            errors[1]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("tube_unknown")
+        );
         let (_, t) = srv.get("/api/v1/tubes/LR-0001").await;
         assert_eq!(t["status"], "received", "nothing may be written");
         let r = send("?skip_bad_rows=true").await.unwrap();
         assert_eq!(r.status().as_u16(), 200);
         let b: Value = r.json().await.unwrap();
-        assert_eq!((b["rows_applied"].as_u64(), b["skipped_rows"].clone()), (Some(1), json!([3, 4])));
+        assert_eq!(
+            (b["rows_applied"].as_u64(), b["skipped_rows"].clone()),
+            (Some(1), json!([3, 4]))
+        );
         let (_, t) = srv.get("/api/v1/tubes/LR-0001").await;
         assert_eq!(t["status"], "resulted");
     }

@@ -2,7 +2,7 @@
 //! ceiling — the same rows the sync path writes, inserted straight into
 //! SQLite with no server, no JSON and no rule checks.
 
-use crate::{db_err, SqliteStore};
+use crate::{SqliteStore, db_err};
 use chrono::Utc;
 use gridsweep_storage::{StoreError, StoreResult};
 use rusqlite::params;
@@ -14,7 +14,11 @@ impl SqliteStore {
     pub fn sample_documents(&self, n: usize) -> StoreResult<Vec<String>> {
         self.read(|c| {
             let total: i64 = c
-                .query_row("SELECT count(*) FROM persons WHERE doc_kind = 'resident_id'", [], |r| r.get(0))
+                .query_row(
+                    "SELECT count(*) FROM persons WHERE doc_kind = 'resident_id'",
+                    [],
+                    |r| r.get(0),
+                )
                 .map_err(db_err)?;
             if (total as usize) < n {
                 return Err(StoreError::NotFound(format!(
@@ -23,10 +27,14 @@ impl SqliteStore {
             }
             let step = (total as usize / n).max(1);
             let mut stmt = c
-                .prepare("SELECT doc_number FROM persons WHERE doc_kind = 'resident_id' ORDER BY id")
+                .prepare(
+                    "SELECT doc_number FROM persons WHERE doc_kind = 'resident_id' ORDER BY id",
+                )
                 .map_err(db_err)?;
             let mut out = Vec::with_capacity(n);
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(db_err)?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(db_err)?;
             for (i, row) in rows.enumerate() {
                 if i % step == 0 {
                     out.push(row.map_err(db_err)?);
@@ -55,7 +63,9 @@ impl SqliteStore {
     ) -> StoreResult<Duration> {
         let ids: Vec<i64> = self.read(|c| {
             let mut stmt = c
-                .prepare_cached("SELECT id FROM persons WHERE doc_number = ?1 AND doc_kind = 'resident_id'")
+                .prepare_cached(
+                    "SELECT id FROM persons WHERE doc_number = ?1 AND doc_kind = 'resident_id'",
+                )
                 .map_err(db_err)?;
             documents
                 .iter()

@@ -105,7 +105,11 @@ pub fn resident_id(seq: u32) -> IdNumber {
     let body = format!("410105{}{:03}", born.format("%Y%m%d"), seq % 1000);
     let mut b = [0u8; 17];
     b.copy_from_slice(body.as_bytes());
-    IdNumber::parse(&format!("{body}{}", gridsweep_domain::ids::id_check_char(&b))).unwrap()
+    IdNumber::parse(&format!(
+        "{body}{}",
+        gridsweep_domain::ids::id_check_char(&b)
+    ))
+    .unwrap()
 }
 
 /// A person in a household, with an allocated id.

@@ -3,7 +3,7 @@
 //! person-scans per second, batch latency, and — in the same run — the raw
 //! SQLite insert rate of the same rows with no server (the ceiling).
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use gridsweep_population::GenSpec;
 use gridsweep_server::AppState;
@@ -53,10 +53,24 @@ pub fn run(a: IngestArgs) -> Result<()> {
     let store = Arc::new(SqliteStore::open(&db)?);
     let have = store.stats()?.persons as u64;
     if have == 0 {
-        println!("generating {} residents into {} (once; reused next time)", a.residents, db.display());
-        super::generate::run(&*store, GenSpec { seed: 613, people: a.residents })?;
+        println!(
+            "generating {} residents into {} (once; reused next time)",
+            a.residents,
+            db.display()
+        );
+        super::generate::run(
+            &*store,
+            GenSpec {
+                seed: 613,
+                people: a.residents,
+            },
+        )?;
     } else if have < a.residents {
-        bail!("{} holds {have} residents, fewer than {}; pass a fresh --db", db.display(), a.residents);
+        bail!(
+            "{} holds {have} residents, fewer than {}; pass a fresh --db",
+            db.display(),
+            a.residents
+        );
     }
     let scans = a.tubes * PER_TUBE;
     let docs = store.sample_documents(scans * 2)?;
@@ -64,7 +78,11 @@ pub fn run(a: IngestArgs) -> Result<()> {
 
     // A round and a site for this run; barcodes unique per run.
     let run_id = chrono::Utc::now().format("%H%M%S").to_string();
-    let root = store.roots()?.into_iter().next().context("no district in the database")?;
+    let root = store
+        .roots()?
+        .into_iter()
+        .next()
+        .context("no district in the database")?;
     let site = store.allocate_ids(IdKind::Site, 1)?;
     store.write_population(&PopulationBatch {
         sites: vec![NewSite {
@@ -92,17 +110,34 @@ pub fn run(a: IngestArgs) -> Result<()> {
         let code = format!("B{run_id}-{t:06}");
         let mut push = |command| {
             let seq = q.len() as i64 + 1;
-            q.push(DeviceEvent { seq, at: now, command });
+            q.push(DeviceEvent {
+                seq,
+                at: now,
+                command,
+            });
         };
-        push(Command::OpenTube { tube: code.clone(), round: round.id, site, kind: gridsweep_domain::pipeline::TubeKind::Human, capacity: None });
+        push(Command::OpenTube {
+            tube: code.clone(),
+            round: round.id,
+            site,
+            kind: gridsweep_domain::pipeline::TubeKind::Human,
+            capacity: None,
+        });
         for d in persons {
-            push(Command::AddPerson { tube: code.clone(), document: Some(d.clone()), document_kind: None, qr: None });
+            push(Command::AddPerson {
+                tube: code.clone(),
+                document: Some(d.clone()),
+                document_kind: None,
+                qr: None,
+            });
         }
         push(Command::SealTube { tube: code.clone() });
     }
     let batch_events = a.tubes_per_batch.max(1) * (PER_TUBE + 2);
 
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let run_ref = &run_id;
     let server_store = store.clone() as Arc<dyn Store>;
     let (elapsed, mut latencies, accepted, rejected) = rt.block_on(async move {
@@ -113,7 +148,9 @@ pub fn run(a: IngestArgs) -> Result<()> {
         tokio::spawn(async move {
             let _ = gridsweep_server::serve(listener, state, std::future::pending()).await;
         });
-        let client = reqwest::Client::builder().pool_max_idle_per_host(a.devices).build()?;
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(a.devices)
+            .build()?;
         let started = Instant::now();
         let mut tasks = Vec::new();
         for (d, q) in queues.into_iter().enumerate() {
@@ -156,16 +193,39 @@ pub fn run(a: IngestArgs) -> Result<()> {
     latencies.sort();
     let scans_per_s = scans as f64 / elapsed.as_secs_f64();
 
-    let raw = store.insert_ceiling(round.id, site, &format!("R{run_id}-"), raw_docs, PER_TUBE, a.devices)?;
+    let raw = store.insert_ceiling(
+        round.id,
+        site,
+        &format!("R{run_id}-"),
+        raw_docs,
+        PER_TUBE,
+        a.devices,
+    )?;
     let raw_per_s = scans as f64 / raw.as_secs_f64();
 
-    println!("bench ingest: {} residents, {} devices, {} tubes x {PER_TUBE} = {scans} person-scans, {} tube(s) per request", have.max(a.residents), a.devices, a.tubes, a.tubes_per_batch);
+    println!(
+        "bench ingest: {} residents, {} devices, {} tubes x {PER_TUBE} = {scans} person-scans, {} tube(s) per request",
+        have.max(a.residents),
+        a.devices,
+        a.tubes,
+        a.tubes_per_batch
+    );
     println!("  database           {}", db.display());
     println!("  events accepted    {accepted}");
     println!("  wall time          {:.2} s", elapsed.as_secs_f64());
-    println!("  person-scans/s     {scans_per_s:.0}  (over HTTP, server and devices in this process)");
-    println!("  batch latency      p50 {:.1} ms, p99 {:.1} ms ({} requests)", percentile(&latencies, 0.5).as_secs_f64() * 1e3, percentile(&latencies, 0.99).as_secs_f64() * 1e3, latencies.len());
-    println!("  ceiling (raw SQLite insert of the same rows, {} tubes per transaction): {raw_per_s:.0} person-scans/s", a.devices);
+    println!(
+        "  person-scans/s     {scans_per_s:.0}  (over HTTP, server and devices in this process)"
+    );
+    println!(
+        "  batch latency      p50 {:.1} ms, p99 {:.1} ms ({} requests)",
+        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        latencies.len()
+    );
+    println!(
+        "  ceiling (raw SQLite insert of the same rows, {} tubes per transaction): {raw_per_s:.0} person-scans/s",
+        a.devices
+    );
     println!("  ratio to ceiling   {:.2}", scans_per_s / raw_per_s);
     Ok(())
 }

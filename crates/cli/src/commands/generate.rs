@@ -1,7 +1,7 @@
 //! `gridsweep gen`: a synthetic district (or city) into the database.
 
 use anyhow::Result;
-use gridsweep_population::{generate, GenSpec, GenSummary};
+use gridsweep_population::{GenSpec, GenSummary, generate};
 use gridsweep_storage::Store;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Instant;

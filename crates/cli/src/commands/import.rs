@@ -1,7 +1,7 @@
 //! `gridsweep import residents FILE`.
 
-use anyhow::{bail, Context, Result};
-use gridsweep_import::{import_roster, ImportOptions, RosterFormat};
+use anyhow::{Context, Result, bail};
+use gridsweep_import::{ImportOptions, RosterFormat, import_roster};
 use gridsweep_storage::Store;
 use std::path::Path;
 

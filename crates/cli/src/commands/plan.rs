@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::Args;
-use gridsweep_pooling::{plan, render_plan_text, Objective, PlanRequest};
+use gridsweep_pooling::{Objective, PlanRequest, plan, render_plan_text};
 
 /// Flags of `gridsweep plan`; anything not given takes the planner's
 /// documented default.

@@ -62,8 +62,9 @@ fn route(path: &str) -> MethodRouter<AppState> {
         "/api/v1/boxes/{barcode}/handover" => post(pipeline::hand_over),
         "/api/v1/lab/receipts" => post(pipeline::receive),
         "/api/v1/results" => post(pipeline::post_result),
-        "/api/v1/results/import" => post(import::results)
-            .layer(axum::extract::DefaultBodyLimit::max(import::MAX_ROSTER_BYTES)),
+        "/api/v1/results/import" => post(import::results).layer(
+            axum::extract::DefaultBodyLimit::max(import::MAX_ROSTER_BYTES),
+        ),
         "/api/v1/sync" => post(sync::sync),
         "/api/v1/events" => get(events::stream),
         other => unreachable!("route {other} listed but not wired"),
