@@ -105,7 +105,8 @@ impl SqliteStore {
     fn resolve_persons(
         &self,
         cmds: &[Command],
-    ) -> StoreResult<std::collections::HashMap<(DocumentKind, String), gridsweep_domain::PersonId>> {
+    ) -> StoreResult<std::collections::HashMap<(DocumentKind, String), gridsweep_domain::PersonId>>
+    {
         let docs: Vec<gridsweep_domain::PersonDocument> = cmds
             .iter()
             .filter_map(|c| match c {
