@@ -81,9 +81,7 @@ pub fn router(state: AppState) -> Router {
     for p in paths {
         r = r.route(p, route(p).fallback(method_not_allowed));
     }
-    r.merge(ui::router())
-        .fallback(not_found)
-        .with_state(state)
+    r.merge(ui::router()).fallback(not_found).with_state(state)
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

@@ -58,7 +58,10 @@ fn asset(path: &str) -> Option<&'static Asset> {
 fn respond(a: &'static Asset) -> Response {
     let mut res = a.body.into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(a.content_type));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(a.content_type),
+    );
     // Embedded files change only with the binary; revalidate each load so
     // an upgraded server is picked up at once.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -108,9 +111,10 @@ mod tests {
         for a in ASSETS.iter().filter(|a| a.path.ends_with(".js")) {
             let text = std::str::from_utf8(a.body).expect("utf-8");
             let dir = a.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-            for spec in text.split(['\'', '"']).filter(|s| {
-                (s.starts_with("./") || s.starts_with("../")) && s.ends_with(".js")
-            }) {
+            for spec in text
+                .split(['\'', '"'])
+                .filter(|s| (s.starts_with("./") || s.starts_with("../")) && s.ends_with(".js"))
+            {
                 let mut parts: Vec<&str> = if dir.is_empty() {
                     Vec::new()
                 } else {

@@ -13,9 +13,11 @@ const OUTCOMES = ['negative', 'suspected', 'positive', 'invalid'];
 const received = [];
 const posted = [];
 
-function failText(e) {
+/** A refusal: the catalogue's words, then the server's own detail, smaller. */
+function failure(tube, e) {
   const base = errorText(e.code, e.message);
-  return e.message && base !== e.message ? `${base} (${e.message})` : base;
+  return [h('strong', {}, tube ? `${tube}: ${base}` : base),
+    e.message && base !== e.message ? h('small', { class: 'detail' }, e.message) : null];
 }
 
 export function mount(root) {
@@ -104,7 +106,7 @@ export function mount(root) {
       renderLists();
     } catch (err) {
       feedback.warn();
-      recvErr.textContent = `${tube}: ${failText(err)}`;
+      replace(recvErr, failure(tube, err));
     }
     recvInput.focus();
   }
@@ -138,7 +140,7 @@ export function mount(root) {
       resTube.focus();
     } catch (err) {
       feedback.warn();
-      resErr.textContent = `${tube}: ${failText(err)}`;
+      replace(resErr, failure(tube, err));
       const target = { tube: resTube, 'ct.orf1ab': ctOrf, 'ct.n': ctN, outcome }[err.field];
       if (target) target.focus();
     }
@@ -165,7 +167,7 @@ export function mount(root) {
       feedback.warn();
       const rows = err.details && err.details.errors;
       replace(upOut,
-        h('p', { class: 'msg msg-error', role: 'alert' }, rows ? t('lab.upload_rejected') : failText(err)),
+        h('p', { class: 'msg msg-error', role: 'alert' }, rows ? t('lab.upload_rejected') : failure('', err)),
         rows ? errorTable(rows) : null);
     }
   }

@@ -5,7 +5,7 @@
 // once; the server checks everything again and its refusals are shown
 // beside the scan they concern.
 
-import { t, errorText, formatTime } from '../i18n.js';
+import { t, errorText, formatTime, messages } from '../i18n.js';
 import { h, replace, field, select } from '../dom.js';
 import { get, post } from '../api.js';
 import { readPersonScan, isBarcode, mask, DOCUMENT_KINDS } from '../lib/idcheck.js';
@@ -90,7 +90,7 @@ export async function mount(root) {
     const online = navigator.onLine && !(lastSyncError && lastSyncError.code === 'network');
     const last = await queue.getMeta('last_sync');
     replace(statusBar,
-      h('span', { id: 'online', class: `pill ${online ? 'pill-ok' : 'pill-off'}` }, online ? t('common.online') : t('common.offline')),
+      h('span', { id: 'online', class: `pill ${online ? 'pill-ok' : 'pill-offline'}` }, online ? t('common.online') : t('common.offline')),
       h('span', { id: 'queue-count', class: `pill ${waiting.length ? 'pill-warn' : 'pill-ok'}`, 'data-count': String(waiting.length) },
         waiting.length ? t('sampler.queued_count', { n: waiting.length }) : t('sampler.all_synced')),
       h('span', { class: 'muted' }, last ? t('sampler.last_sync', { time: formatTime(last) }) : t('sampler.never_synced')));
@@ -150,7 +150,9 @@ export async function mount(root) {
 
     async function addLevel(level, items, chosen) {
       const sel = select(items.map((a) => [a.id, a.name]), chosen || '', t('common.choose'));
-      areaBox.append(field(`setup-area-${level}`, t('sampler.area_level', { n: level }), sel));
+      const kind = items.length ? items[0].level : null;
+      const label = kind && `level.${kind}` in messages.zh ? t(`level.${kind}`) : t('sampler.area_level', { n: level });
+      areaBox.append(field(`setup-area-${level}`, label, sel));
       sel.addEventListener('change', async () => {
         // Drop deeper levels, then offer the next one.
         while (areaBox.children.length > level) areaBox.lastChild.remove();
@@ -226,7 +228,7 @@ export async function mount(root) {
         h('div', {},
           h('div', { class: 'muted' }, t('sampler.tube_label')),
           h('div', { id: 'tube-barcode', class: 'barcode' }, tube.barcode),
-          tube.sealed ? h('span', { class: 'pill pill-off' }, t('sampler.seal')) : null),
+          tube.sealed ? h('span', { class: 'pill pill-ok', id: 'tube-sealed' }, t('sampler.sealed_pill')) : null),
         h('div', {
           id: 'tube-count', class: `count ${full ? 'count-full' : ''}`, 'data-n': String(n),
           'aria-label': t('sampler.count_label', { n, capacity: tube.capacity }),
@@ -358,7 +360,9 @@ export async function mount(root) {
       h('h2', { id: 'sync-h' }, t('sampler.queue')),
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'secondary', id: 'sync-now', onclick: () => syncSoon() }, t('sampler.sync_now'))),
-      lastSyncError ? h('p', { class: 'msg msg-warn', id: 'sync-error' }, t('sampler.sync_failed', { message: errorText(lastSyncError.code, lastSyncError.message) })) : null,
+      lastSyncError ? h('p', { class: 'msg msg-warn', id: 'sync-error' }, lastSyncError.code === 'network'
+        ? t('sampler.offline_note')
+        : t('sampler.sync_failed', { message: errorText(lastSyncError.code, lastSyncError.message) })) : null,
       h('h3', {}, t('sampler.queued_list')),
       waiting.length
         ? h('ol', { class: 'queue', id: 'queue' }, waiting.slice(0, 50).map((r) =>
@@ -368,7 +372,7 @@ export async function mount(root) {
       h('h3', {}, t('sampler.rejections')),
       rejected.length
         ? h('ul', { class: 'rejections', id: 'rejections' }, rejected.slice(0, 50).map((r) =>
-          h('li', { 'data-code': r.code }, h('span', { class: 'seq' }, `#${r.seq}`), ' ', labelText(r.label), ': ',
+          h('li', { 'data-code': r.code }, h('span', { class: 'seq' }, `#${r.seq}`), ' ', t('sampler.rejection_line', { what: labelText(r.label) }),
             h('strong', {}, errorText(r.code, r.message)))))
         : h('p', { class: 'muted' }, t('sampler.no_rejections')),
       h('p', { class: 'muted small' }, t('sampler.device', { device })));
