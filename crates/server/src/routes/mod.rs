@@ -9,6 +9,7 @@ mod import;
 mod persons;
 pub(crate) mod pipeline;
 mod sync;
+mod ui;
 
 use crate::{ApiError, AppState, openapi};
 use axum::Router;
@@ -71,7 +72,8 @@ fn route(path: &str) -> MethodRouter<AppState> {
     }
 }
 
-/// Builds the router from [`API_ROUTES`].
+/// Builds the router from [`API_ROUTES`], plus the web UI (`/` and
+/// `/ui/...`), which is not part of the API.
 pub fn router(state: AppState) -> Router {
     let mut paths: Vec<&str> = API_ROUTES.iter().map(|(_, p)| *p).collect();
     paths.dedup();
@@ -79,7 +81,7 @@ pub fn router(state: AppState) -> Router {
     for p in paths {
         r = r.route(p, route(p).fallback(method_not_allowed));
     }
-    r.fallback(not_found).with_state(state)
+    r.merge(ui::router()).fallback(not_found).with_state(state)
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

@@ -1,0 +1,76 @@
+// Starts the real gridsweep binary on a fresh SQLite file with the demo
+// district, and talks to its API over HTTP.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..', '..');
+
+/** The binary: $GRIDSWEEP_BIN, else the debug build under $CARGO_TARGET_DIR or target/. */
+export function binaryPath() {
+  if (process.env.GRIDSWEEP_BIN) return process.env.GRIDSWEEP_BIN;
+  const target = process.env.CARGO_TARGET_DIR || join(repo, 'target');
+  for (const p of [join(target, 'debug', 'gridsweep'), join(target, 'release', 'gridsweep')]) {
+    if (existsSync(p)) return p;
+  }
+  throw new Error(`no gridsweep binary under ${target}; build it (cargo build -p gridsweep) or set GRIDSWEEP_BIN`);
+}
+
+export async function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), 'gridsweep-web-'));
+  const db = `sqlite://${join(dir, 'gs.db')}`;
+  const proc = spawn(binaryPath(), ['serve', '--demo', '--addr', '127.0.0.1:0', '--database-url', db], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
+  });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const url = await new Promise((ok, fail) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`server did not start in 120 s\n${out}\n${stderr}`)), 120_000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/serving on (http:\/\/[^\s/]+)\//);
+      if (m) {
+        clearTimeout(timer);
+        ok(m[1]);
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`server exited with ${code}\n${out}\n${stderr}`));
+    });
+  });
+  return {
+    url,
+    async stop() {
+      if (proc.exitCode === null) {
+        const gone = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await gone;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+    stderr: () => stderr,
+  };
+}
+
+/** A JSON API call; returns `{ status, body }`. */
+export async function call(base, method, path, body, headers = {}) {
+  const init = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    if (typeof body === 'string' || body instanceof Uint8Array) {
+      init.body = body;
+    } else {
+      init.body = JSON.stringify(body);
+      init.headers['Content-Type'] = 'application/json';
+    }
+  }
+  const res = await fetch(base + path, init);
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
