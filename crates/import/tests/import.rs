@@ -564,14 +564,24 @@ fn shipped_examples_import_into_the_demo_shape() {
     };
     let d = NewArea::root(id(), "高新区");
     let mut areas = vec![d.clone()];
-    for (sd, c, comp, n) in [
-        ("梧桐街办事处", "瓦屋李社区", "瓦屋李新居", 20),
-        ("冬青街办事处", "翡翠华庭社区", "翡翠华庭", 12),
+    // As in the demo district: both communities are in 梧桐街办事处.
+    let sd = NewArea::child(
+        d.id,
+        d.level,
+        &d.path,
+        id(),
+        AreaLevel::SubDistrict,
+        "梧桐街办事处",
+    )
+    .unwrap();
+    areas.push(sd.clone());
+    for (c, comp, n) in [
+        ("瓦屋李社区", "瓦屋李新居", 20),
+        ("翡翠华庭社区", "翡翠华庭", 12),
     ] {
-        let sd = NewArea::child(d.id, d.level, &d.path, id(), AreaLevel::SubDistrict, sd).unwrap();
         let c = NewArea::child(sd.id, sd.level, &sd.path, id(), AreaLevel::Community, c).unwrap();
         let comp = NewArea::child(c.id, c.level, &c.path, id(), AreaLevel::Compound, comp).unwrap();
-        areas.extend([sd, c, comp.clone()]);
+        areas.extend([c, comp.clone()]);
         for b in 1..=n {
             areas.push(
                 NewArea::child(
