@@ -57,6 +57,9 @@ enum Command {
         #[arg(long, default_value_t = gridsweep_population::GenSpec::demo().seed)]
         seed: u64,
     },
+    /// Build the demo district (into an empty database) and replay the 6·13
+    /// drill through the HTTP API, then print the incident report.
+    Demo(commands::demo::DemoArgs),
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -68,6 +71,9 @@ enum Command {
 enum BenchWhat {
     /// Devices syncing 20-person tubes over HTTP vs. raw SQLite inserts.
     Ingest(commands::bench_ingest::IngestArgs),
+    /// Time from posting a suspect result to the incident and its tasks
+    /// being readable over HTTP, on a district of 1,000,000 residents.
+    Alert(commands::bench_alert::AlertArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,6 +142,13 @@ fn main() -> Result<()> {
         Command::Bench {
             what: BenchWhat::Ingest(args),
         } => commands::bench_ingest::run(args),
+        Command::Bench {
+            what: BenchWhat::Alert(args),
+        } => commands::bench_alert::run(args),
+        Command::Demo(args) => {
+            let store = store::open(&cfg.database_url)?;
+            commands::demo::run(store, args)
+        }
     }
 }
 

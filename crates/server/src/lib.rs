@@ -9,6 +9,7 @@
 mod error;
 pub mod extract;
 pub mod openapi;
+mod openapi_response;
 mod routes;
 mod views;
 
@@ -44,6 +45,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Ct cut-offs used to classify results.
     pub cutoffs: CtCutoffs,
+    /// The response playbook a non-negative tube sets in motion.
+    pub playbook: gridsweep_response::Playbook,
     events: broadcast::Sender<LiveEvent>,
     next_event: Arc<AtomicU64>,
 }
@@ -55,6 +58,7 @@ impl AppState {
         Self {
             store,
             cutoffs: CtCutoffs::default(),
+            playbook: gridsweep_response::Playbook::default(),
             events,
             next_event: Arc::new(AtomicU64::new(1)),
         }

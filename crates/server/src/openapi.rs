@@ -223,10 +223,19 @@ pub fn document() -> Value {
     for (k, v) in extra.as_object().expect("paths") {
         paths.insert(k.clone(), v.clone());
     }
+    for (k, v) in crate::openapi_response::paths().as_object().expect("paths") {
+        paths.insert(k.clone(), v.clone());
+    }
     let schemas = doc["components"]["schemas"]
         .as_object_mut()
         .expect("schemas");
     for (k, v) in pipeline_schemas().as_object().expect("schemas") {
+        schemas.insert(k.clone(), v.clone());
+    }
+    for (k, v) in crate::openapi_response::schemas()
+        .as_object()
+        .expect("schemas")
+    {
         schemas.insert(k.clone(), v.clone());
     }
     doc

@@ -8,6 +8,7 @@
 
 mod migrate;
 mod pipeline_tx;
+mod response_tx;
 mod rows;
 
 use gridsweep_domain::pipeline::{CtCutoffs, PipelineError};
@@ -16,6 +17,7 @@ use gridsweep_storage::pipeline::{
     self, Command, CommandContext, DeviceEvent, Effects, NewRound, ResultRow, RoundRow, SyncReport,
     TubeRow,
 };
+use gridsweep_storage::response;
 use gridsweep_storage::*;
 use pipeline_tx::{PgTx, ms};
 use postgres::{Client, Config, NoTls, Transaction};
@@ -152,6 +154,16 @@ pub fn create_scratch_database(url: &str, name: &str) -> StoreResult<String> {
         .ok_or_else(|| StoreError::Open(format!("not a postgres:// url: {url}")))?;
     let host = authority.split('/').next().unwrap_or(authority);
     Ok(format!("postgres://{host}/{name}{query}"))
+}
+
+/// Serialises the response engine across connections for the rest of the
+/// transaction: two results arriving together must not both open an
+/// incident for one community, nor both propose the same decision (SQLite
+/// gets this from its single writer).
+fn response_lock(tx: &mut Transaction<'_>) -> StoreResult<()> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&0x6772_6964_7270_i64])
+        .map_err(db_err)?;
+    Ok(())
 }
 
 /// Upper bound of the string range holding every path under `prefix`.
@@ -629,6 +641,139 @@ impl Store for PgStore {
             .iter()
             .map(pipeline_tx::result_row)
             .collect()
+        })
+    }
+
+    fn respond_to_result(
+        &self,
+        tube: String,
+        at: chrono::DateTime<chrono::Utc>,
+        playbook: gridsweep_response::Playbook,
+    ) -> StoreResult<Effects> {
+        self.write(|tx| {
+            if !response::needs_response(&mut PgTx(tx), &tube)? {
+                return Ok(vec![]);
+            }
+            response_lock(tx)?;
+            response::respond(&mut PgTx(tx), &tube, at, &playbook)
+        })
+    }
+
+    fn incidents(&self) -> StoreResult<Vec<gridsweep_response::report::IncidentInfo>> {
+        use gridsweep_storage::response::ResponseTx;
+        self.write(|tx| PgTx(tx).incidents())
+    }
+
+    fn incident_detail(&self, id: i64) -> StoreResult<Option<response::IncidentDetail>> {
+        self.write(|tx| response::detail(&mut PgTx(tx), id))
+    }
+
+    fn propose_decision(
+        &self,
+        incident: i64,
+        proposal: response::ManualProposal,
+    ) -> StoreResult<Result<Effects, gridsweep_response::ResponseError>> {
+        self.write(|tx| {
+            response_lock(tx)?;
+            response::propose(&mut PgTx(tx), incident, &proposal)
+        })
+    }
+
+    fn decide(
+        &self,
+        incident: i64,
+        verdict: response::Verdict,
+        playbook: gridsweep_response::Playbook,
+    ) -> StoreResult<Result<Effects, gridsweep_response::ResponseError>> {
+        self.write(|tx| {
+            response_lock(tx)?;
+            response::decide(&mut PgTx(tx), incident, &verdict, &playbook)
+        })
+    }
+
+    fn add_note(
+        &self,
+        incident: i64,
+        note: response::NewNote,
+    ) -> StoreResult<Result<Effects, gridsweep_response::ResponseError>> {
+        self.write(|tx| response::note(&mut PgTx(tx), incident, &note))
+    }
+
+    fn complete_task(
+        &self,
+        incident: i64,
+        task: i64,
+        by: String,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Result<gridsweep_response::report::TaskView, gridsweep_response::ResponseError>>
+    {
+        self.write(|tx| response::complete_task(&mut PgTx(tx), incident, task, &by, at))
+    }
+
+    fn incident_report(&self, id: i64) -> StoreResult<Option<gridsweep_response::report::Report>> {
+        self.write(|tx| response::report(&mut PgTx(tx), id))
+    }
+
+    fn coverage(
+        &self,
+        area: AreaId,
+        round: i64,
+    ) -> StoreResult<
+        Result<gridsweep_response::coverage::Coverage, gridsweep_response::ResponseError>,
+    > {
+        self.write(|tx| response::area_coverage(&mut PgTx(tx), area, round))
+    }
+
+    fn mark_person(
+        &self,
+        mark: response::PersonMark,
+    ) -> StoreResult<Result<(), gridsweep_response::ResponseError>> {
+        self.write(|tx| response::mark(&mut PgTx(tx), &mark))
+    }
+
+    fn person_marks(&self, round: i64) -> StoreResult<Vec<response::PersonMark>> {
+        use gridsweep_storage::response::ResponseTx;
+        self.write(|tx| PgTx(tx).marks(round))
+    }
+
+    fn residents_of(&self, within: &AreaPath, limit: u32) -> StoreResult<Vec<PersonRecord>> {
+        self.with(|c| {
+            let found: Vec<PersonRecord> = c
+                .query(
+                    &format!(
+                        "SELECT {PERSON_COLS} FROM persons
+                         WHERE area_path >= $1 AND area_path < $2 ORDER BY id LIMIT $3"
+                    ),
+                    &[&within.as_str(), &path_upper(within), &i64::from(limit)],
+                )
+                .map_err(db_err)?
+                .iter()
+                .map(rows::person)
+                .collect::<StoreResult<_>>()?;
+            rows::with_affiliations(c, found)
+        })
+    }
+
+    fn affiliates_of(&self, area: AreaId, limit: u32) -> StoreResult<Vec<PersonRecord>> {
+        self.with(|c| {
+            let cols = PERSON_COLS
+                .split(", ")
+                .map(|col| format!("p.{col}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let found: Vec<PersonRecord> = c
+                .query(
+                    &format!(
+                        "SELECT {cols} FROM affiliations a JOIN persons p ON p.id = a.person_id
+                         WHERE a.area_id = $1 ORDER BY p.id LIMIT $2"
+                    ),
+                    &[&area.get(), &i64::from(limit)],
+                )
+                .map_err(db_err)?
+                .iter()
+                .map(rows::person)
+                .collect::<StoreResult<_>>()?;
+            rows::with_affiliations(c, found)
         })
     }
 }

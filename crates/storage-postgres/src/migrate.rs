@@ -10,6 +10,7 @@ use postgres::Client;
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_pipeline.sql")),
+    (3, include_str!("../migrations/0003_response.sql")),
 ];
 
 /// Key of the advisory lock held while migrating.

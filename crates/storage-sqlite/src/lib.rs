@@ -9,6 +9,7 @@
 pub mod bench;
 mod migrate;
 mod pipeline_tx;
+mod response_tx;
 mod rows;
 mod writer;
 
@@ -18,6 +19,7 @@ use gridsweep_storage::pipeline::{
     self, Command, CommandContext, DeviceEvent, Effects, NewRound, ResultRow, RoundRow, SyncReport,
     TubeRow,
 };
+use gridsweep_storage::response;
 use gridsweep_storage::*;
 use pipeline_tx::{SqliteTx, ms};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -599,6 +601,157 @@ impl Store for SqliteStore {
                 ))
                 .map_err(db_err)?;
             rows::collect(stmt.query_map([tube], pipeline_tx::result_row))
+        })
+    }
+
+    fn respond_to_result(
+        &self,
+        tube: String,
+        at: chrono::DateTime<chrono::Utc>,
+        playbook: gridsweep_response::Playbook,
+    ) -> StoreResult<Effects> {
+        let needed = self
+            .read(|c| response::needs_response(&mut SqliteTx::new(c, Default::default()), &tube))?;
+        if !needed {
+            return Ok(vec![]);
+        }
+        self.write(move |c| {
+            response::respond(
+                &mut SqliteTx::new(c, Default::default()),
+                &tube,
+                at,
+                &playbook,
+            )
+        })
+    }
+
+    fn incidents(&self) -> StoreResult<Vec<gridsweep_response::report::IncidentInfo>> {
+        use gridsweep_storage::response::ResponseTx;
+        self.read(|c| SqliteTx::new(c, Default::default()).incidents())
+    }
+
+    fn incident_detail(&self, id: i64) -> StoreResult<Option<response::IncidentDetail>> {
+        self.read(|c| response::detail(&mut SqliteTx::new(c, Default::default()), id))
+    }
+
+    fn propose_decision(
+        &self,
+        incident: i64,
+        proposal: response::ManualProposal,
+    ) -> StoreResult<Result<Effects, gridsweep_response::ResponseError>> {
+        self.write(move |c| {
+            response::propose(
+                &mut SqliteTx::new(c, Default::default()),
+                incident,
+                &proposal,
+            )
+        })
+    }
+
+    fn decide(
+        &self,
+        incident: i64,
+        verdict: response::Verdict,
+        playbook: gridsweep_response::Playbook,
+    ) -> StoreResult<Result<Effects, gridsweep_response::ResponseError>> {
+        self.write(move |c| {
+            response::decide(
+                &mut SqliteTx::new(c, Default::default()),
+                incident,
+                &verdict,
+                &playbook,
+            )
+        })
+    }
+
+    fn add_note(
+        &self,
+        incident: i64,
+        note: response::NewNote,
+    ) -> StoreResult<Result<Effects, gridsweep_response::ResponseError>> {
+        self.write(move |c| {
+            response::note(&mut SqliteTx::new(c, Default::default()), incident, &note)
+        })
+    }
+
+    fn complete_task(
+        &self,
+        incident: i64,
+        task: i64,
+        by: String,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Result<gridsweep_response::report::TaskView, gridsweep_response::ResponseError>>
+    {
+        self.write(move |c| {
+            response::complete_task(
+                &mut SqliteTx::new(c, Default::default()),
+                incident,
+                task,
+                &by,
+                at,
+            )
+        })
+    }
+
+    fn incident_report(&self, id: i64) -> StoreResult<Option<gridsweep_response::report::Report>> {
+        self.read(|c| response::report(&mut SqliteTx::new(c, Default::default()), id))
+    }
+
+    fn coverage(
+        &self,
+        area: AreaId,
+        round: i64,
+    ) -> StoreResult<
+        Result<gridsweep_response::coverage::Coverage, gridsweep_response::ResponseError>,
+    > {
+        self.read(|c| {
+            response::area_coverage(&mut SqliteTx::new(c, Default::default()), area, round)
+        })
+    }
+
+    fn mark_person(
+        &self,
+        mark: response::PersonMark,
+    ) -> StoreResult<Result<(), gridsweep_response::ResponseError>> {
+        self.write(move |c| response::mark(&mut SqliteTx::new(c, Default::default()), &mark))
+    }
+
+    fn person_marks(&self, round: i64) -> StoreResult<Vec<response::PersonMark>> {
+        use gridsweep_storage::response::ResponseTx;
+        self.read(|c| SqliteTx::new(c, Default::default()).marks(round))
+    }
+
+    fn residents_of(&self, within: &AreaPath, limit: u32) -> StoreResult<Vec<PersonRecord>> {
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {PERSON_COLS} FROM persons
+                     WHERE area_path >= ?1 AND area_path < ?2 ORDER BY id LIMIT ?3"
+                ))
+                .map_err(db_err)?;
+            let found = rows::collect(stmt.query_map(
+                params![within.as_str(), path_upper(within), limit],
+                rows::person,
+            ))?;
+            rows::with_affiliations(c, found)
+        })
+    }
+
+    fn affiliates_of(&self, area: AreaId, limit: u32) -> StoreResult<Vec<PersonRecord>> {
+        self.read(|c| {
+            let cols = PERSON_COLS
+                .split(", ")
+                .map(|col| format!("p.{col}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {cols} FROM affiliations a JOIN persons p ON p.id = a.person_id
+                     WHERE a.area_id = ?1 ORDER BY p.id LIMIT ?2"
+                ))
+                .map_err(db_err)?;
+            let found = rows::collect(stmt.query_map(params![area.get(), limit], rows::person))?;
+            rows::with_affiliations(c, found)
         })
     }
 }

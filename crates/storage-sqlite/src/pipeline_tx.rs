@@ -202,6 +202,11 @@ impl<'c> SqliteTx<'c> {
         Ok(())
     }
 
+    /// The connection, for the response primitives ([`crate::response_tx`]).
+    pub(crate) fn conn(&self) -> &'c Connection {
+        self.conn
+    }
+
     fn exec_cached(&self, sql: &str) -> StoreResult<()> {
         self.conn
             .prepare_cached(sql)

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod pipeline;
+pub mod response;
 mod rows;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
@@ -163,4 +164,82 @@ pub trait Store: Send + Sync {
 
     /// Every result a tube has had, oldest first (corrections keep history).
     fn results(&self, tube: &str) -> StoreResult<Vec<ResultRow>>;
+
+    // ---- Outbreak response (see [`response`]); appended here so the
+    // methods above stay as they are.
+
+    /// Reacts to a tube's current result in one transaction: opens or
+    /// joins an incident, records a retest, proposes due decisions.
+    /// Idempotent; returns what changed for the live stream.
+    fn respond_to_result(
+        &self,
+        tube: String,
+        at: chrono::DateTime<chrono::Utc>,
+        playbook: gridsweep_response::Playbook,
+    ) -> StoreResult<Effects>;
+
+    /// Every incident, newest first.
+    fn incidents(&self) -> StoreResult<Vec<gridsweep_response::report::IncidentInfo>>;
+
+    /// One incident with its members, orders, tasks, decisions, timeline.
+    fn incident_detail(&self, id: i64) -> StoreResult<Option<response::IncidentDetail>>;
+
+    /// Proposes a decision by hand.
+    fn propose_decision(
+        &self,
+        incident: i64,
+        proposal: response::ManualProposal,
+    ) -> StoreResult<Result<Effects, gridsweep_response::ResponseError>>;
+
+    /// Confirms or rejects a proposed decision (role checked by the playbook).
+    fn decide(
+        &self,
+        incident: i64,
+        verdict: response::Verdict,
+        playbook: gridsweep_response::Playbook,
+    ) -> StoreResult<Result<Effects, gridsweep_response::ResponseError>>;
+
+    /// Adds a line to an incident's timeline.
+    fn add_note(
+        &self,
+        incident: i64,
+        note: response::NewNote,
+    ) -> StoreResult<Result<Effects, gridsweep_response::ResponseError>>;
+
+    /// Marks a task done.
+    fn complete_task(
+        &self,
+        incident: i64,
+        task: i64,
+        by: String,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Result<gridsweep_response::report::TaskView, gridsweep_response::ResponseError>>;
+
+    /// The report of an incident and its cascades.
+    fn incident_report(&self, id: i64) -> StoreResult<Option<gridsweep_response::report::Report>>;
+
+    /// Coverage of an area in a round.
+    fn coverage(
+        &self,
+        area: AreaId,
+        round: i64,
+    ) -> StoreResult<
+        Result<gridsweep_response::coverage::Coverage, gridsweep_response::ResponseError>,
+    >;
+
+    /// Marks a person away / hospitalised / sampled elsewhere for a round.
+    fn mark_person(
+        &self,
+        mark: response::PersonMark,
+    ) -> StoreResult<Result<(), gridsweep_response::ResponseError>>;
+
+    /// The marks of a round.
+    fn person_marks(&self, round: i64) -> StoreResult<Vec<response::PersonMark>>;
+
+    /// Residents whose household lies under `within`, by id, at most
+    /// `limit`; full identifiers (a drill replays scans of real ID cards).
+    fn residents_of(&self, within: &AreaPath, limit: u32) -> StoreResult<Vec<PersonRecord>>;
+
+    /// Persons affiliated with a school or workplace, by id, at most `limit`.
+    fn affiliates_of(&self, area: AreaId, limit: u32) -> StoreResult<Vec<PersonRecord>>;
 }

@@ -151,6 +151,36 @@ pub enum Effect {
     ResultUnchanged {
         tube: String,
     },
+    /// A non-negative tube opened an incident (see [`crate::response`]).
+    IncidentOpened {
+        incident: i64,
+        area: i64,
+        area_name: String,
+        tube: String,
+    },
+    /// Members, orders, tasks or statuses of an incident changed.
+    IncidentUpdated {
+        incident: i64,
+        what: String,
+    },
+    /// The playbook (or a person) proposed a decision.
+    DecisionProposed {
+        incident: i64,
+        decision: i64,
+        kind: String,
+    },
+    /// A person confirmed or rejected a decision.
+    DecisionDecided {
+        incident: i64,
+        decision: i64,
+        kind: String,
+        confirmed: bool,
+        by: String,
+    },
+    /// Every control lifted; the incident is closed.
+    IncidentClosed {
+        incident: i64,
+    },
 }
 
 /// Everything a command changed.

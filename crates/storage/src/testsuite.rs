@@ -19,7 +19,8 @@ macro_rules! storage_tests {
             search_is_scoped, duplicate_document_writes_nothing, ids_do_not_overlap,
             find_areas_by_name, existing_documents_reported, sites_in_subtree,
             tube_life_cycle, environmental_tubes, direct_results_need_site_permission,
-            sync_applies_each_event_once);
+            sync_applies_each_event_once, suspect_tube_opens_an_incident,
+            decisions_need_the_right_role);
     };
     (@cases $fresh:path; $($case:ident),*) => {
         $(
@@ -961,4 +962,324 @@ pub fn sync_applies_each_event_once(store: &dyn Store) {
         .sync("dev-2".into(), events(1..=1, &all), cut)
         .unwrap();
     assert_eq!(r.rejected[0].code, "tube_exists");
+}
+
+/// Samples `persons` into a new tube, receives it and posts `outcome`;
+/// then lets the response engine react, as the HTTP layer does.
+fn alarm(
+    store: &dyn Store,
+    round: i64,
+    site: i64,
+    code: &str,
+    persons: &[NewPerson],
+    outcome: gridsweep_domain::pipeline::Outcome,
+) -> crate::pipeline::Effects {
+    use crate::pipeline::Command::*;
+    run(
+        store,
+        OpenTube {
+            tube: code.into(),
+            round,
+            site,
+            kind: gridsweep_domain::pipeline::TubeKind::Human,
+            capacity: None,
+        },
+    )
+    .unwrap();
+    for p in persons {
+        run(
+            store,
+            AddPerson {
+                tube: code.into(),
+                document: Some(p.document.number().into()),
+                document_kind: None,
+                qr: None,
+            },
+        )
+        .unwrap();
+    }
+    run(store, SealTube { tube: code.into() }).unwrap();
+    run(
+        store,
+        Receive {
+            tubes: vec![code.into()],
+            boxes: vec![],
+        },
+    )
+    .unwrap();
+    run(
+        store,
+        PostResult {
+            tube: code.into(),
+            outcome: Some(outcome),
+            ct: Default::default(),
+            correction: false,
+        },
+    )
+    .unwrap();
+    store
+        .respond_to_result(
+            code.into(),
+            ctx("t").at,
+            gridsweep_response::Playbook::default(),
+        )
+        .unwrap()
+}
+
+pub fn suspect_tube_opens_an_incident(store: &dyn Store) {
+    use gridsweep_domain::pipeline::Outcome;
+    use gridsweep_response::*;
+    let (round, site, persons, f) = pipeline_fixture(store, 21);
+    // A negative routine tube does nothing.
+    assert!(
+        alarm(
+            store,
+            round,
+            site,
+            "NEG-0001",
+            &persons[..1],
+            Outcome::Negative
+        )
+        .is_empty()
+    );
+    assert!(store.incidents().unwrap().is_empty());
+    let fx = alarm(
+        store,
+        round,
+        site,
+        "SUS-0001",
+        &persons[1..20],
+        Outcome::Suspected,
+    );
+    assert!(
+        matches!(fx[0], crate::pipeline::Effect::IncidentOpened { .. }),
+        "{fx:?}"
+    );
+    let list = store.incidents().unwrap();
+    assert_eq!(list.len(), 1);
+    let inc = &list[0];
+    assert_eq!(inc.area.id, f.community);
+    assert_eq!(inc.status, IncidentStatus::Open);
+    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    let pool = d
+        .members
+        .iter()
+        .filter(|m| m.kind == MemberKind::PoolMember)
+        .count();
+    assert_eq!(pool, 19);
+    // The two others of the household are traced, not isolated.
+    assert_eq!(
+        d.members
+            .iter()
+            .filter(|m| m.kind == MemberKind::Household)
+            .count(),
+        2
+    );
+    assert!(
+        d.members
+            .iter()
+            .all(|m| m.person.document_masked.contains("********"))
+    );
+    let retests = d
+        .tasks
+        .iter()
+        .filter(|t| t.kind == TaskKind::Retest)
+        .count();
+    assert_eq!(retests, 19);
+    assert_eq!(
+        d.orders
+            .iter()
+            .filter(|o| o.kind == OrderKind::IsolationPendingRetest)
+            .count(),
+        19
+    );
+    let controls: Vec<_> = d
+        .orders
+        .iter()
+        .filter(|o| o.kind == OrderKind::StaticControl)
+        .collect();
+    assert_eq!(controls.len(), 1);
+    assert_eq!(controls[0].area.as_ref().unwrap().name, "瓦屋李新居");
+    assert!(
+        d.tasks
+            .iter()
+            .any(|t| t.kind == TaskKind::DoorToDoor && t.area.as_ref().unwrap().id == f.building)
+    );
+    assert!(d.tasks.iter().any(|t| t.kind == TaskKind::Environmental));
+    assert!(!d.timeline.is_empty());
+    // Idempotent: a retried response changes nothing.
+    assert!(
+        store
+            .respond_to_result("SUS-0001".into(), ctx("t").at, Default::default())
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.incident_detail(inc.id).unwrap().unwrap().tasks.len(),
+        d.tasks.len()
+    );
+    // A second non-negative tube of the same community joins.
+    alarm(
+        store,
+        round,
+        site,
+        "SUS-0002",
+        &persons[20..21],
+        Outcome::Suspected,
+    );
+    let list = store.incidents().unwrap();
+    assert_eq!(list.len(), 1, "joined, not opened");
+    let d2 = store.incident_detail(inc.id).unwrap().unwrap();
+    let pending = d2
+        .members
+        .iter()
+        .filter(|m| m.status == MemberStatus::PendingRetest)
+        .count();
+    assert_eq!(
+        pending, 20,
+        "the traced housemate is now isolated pending retest"
+    );
+    assert_eq!(
+        d2.tasks
+            .iter()
+            .filter(|t| t.kind == TaskKind::Retest)
+            .count(),
+        20
+    );
+    assert_eq!(
+        d2.orders
+            .iter()
+            .filter(|o| o.kind == OrderKind::StaticControl)
+            .count(),
+        1
+    );
+    // Coverage of the community in the routine round; a mark explains one.
+    let expansion = inc.expansion_round.unwrap();
+    store
+        .mark_person(crate::response::PersonMark {
+            round,
+            person: persons[0].id,
+            kind: MarkKind::Away,
+            note: String::new(),
+            at: ctx("t").at,
+            by: "网格员".into(),
+        })
+        .unwrap()
+        .unwrap();
+    let c = store.coverage(f.community, round).unwrap().unwrap();
+    assert_eq!(c.total.roster, 21);
+    assert_eq!(c.total.sampled, 21);
+    let c = store.coverage(f.community, expansion).unwrap().unwrap();
+    assert_eq!((c.total.sampled, c.total.missing), (0, 21));
+    assert_eq!(store.person_marks(round).unwrap().len(), 1);
+    let report = store.incident_report(inc.id).unwrap().unwrap();
+    // Pool members proper; the upgraded housemate is counted with the household.
+    assert_eq!(report.retests.members, 19);
+    assert_eq!(report.retests.pending, 19);
+    assert!(report.all_clear_at.is_none());
+}
+
+pub fn decisions_need_the_right_role(store: &dyn Store) {
+    use crate::response::{ManualProposal, Verdict};
+    use gridsweep_domain::pipeline::Outcome;
+    use gridsweep_response::*;
+    let (round, site, persons, _) = pipeline_fixture(store, 3);
+    alarm(
+        store,
+        round,
+        site,
+        "SUS-0101",
+        &persons[..1],
+        Outcome::Suspected,
+    );
+    let inc = store.incidents().unwrap()[0].id;
+    let fx = store
+        .propose_decision(
+            inc,
+            ManualProposal {
+                kind: DecisionKind::HomeIsolation,
+                person: Some(persons[0].id),
+                reason: "疾控研判".into(),
+                by: "李医生".into(),
+                at: ctx("t").at,
+            },
+        )
+        .unwrap()
+        .unwrap();
+    let id = match &fx[0] {
+        crate::pipeline::Effect::DecisionProposed { decision, .. } => *decision,
+        other => panic!("{other:?}"),
+    };
+    let verdict = |role| Verdict {
+        decision: id,
+        confirm: true,
+        by: "王五".into(),
+        role,
+        at: ctx("t").at,
+        note: None,
+    };
+    let e = store
+        .decide(inc, verdict(Role::GridWorker), Playbook::default())
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e.code(), "role_not_allowed");
+    store
+        .decide(inc, verdict(Role::Cdc), Playbook::default())
+        .unwrap()
+        .unwrap();
+    let e = store
+        .decide(inc, verdict(Role::Cdc), Playbook::default())
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e.code(), "decision_not_pending");
+    let d = store.incident_detail(inc).unwrap().unwrap();
+    let dec = d.decisions.iter().find(|x| x.id == id).unwrap();
+    assert_eq!(dec.decided_by.as_deref(), Some("王五"));
+    assert_eq!(dec.decided_role, Some(Role::Cdc));
+    // The member and the rest of the household: 7 days at home.
+    let homes: Vec<_> = d
+        .orders
+        .iter()
+        .filter(|o| o.kind == OrderKind::HomeIsolation)
+        .collect();
+    assert_eq!(homes.len(), 3);
+    assert!(
+        homes
+            .iter()
+            .all(|o| (o.ends_at.unwrap() - o.starts_at).num_days() == 7)
+    );
+    // Lift is refused while retests are outstanding.
+    let lift = store
+        .propose_decision(
+            inc,
+            ManualProposal {
+                kind: DecisionKind::LiftAndClose,
+                person: None,
+                reason: "试图提前解除".into(),
+                by: "张三".into(),
+                at: ctx("t").at,
+            },
+        )
+        .unwrap()
+        .unwrap();
+    let lid = match &lift[0] {
+        crate::pipeline::Effect::DecisionProposed { decision, .. } => *decision,
+        other => panic!("{other:?}"),
+    };
+    let e = store
+        .decide(
+            inc,
+            Verdict {
+                decision: lid,
+                confirm: true,
+                by: "张三".into(),
+                role: Role::DistrictCommand,
+                at: ctx("t").at,
+                note: None,
+            },
+            Playbook::default(),
+        )
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e.code(), "conditions_changed");
 }

@@ -157,7 +157,7 @@ pub async fn results(
     if !errors.is_empty() && !q.skip_bad_rows {
         return Err(reject(errors, sheet.rows_total));
     }
-    state.publish(effects);
+    state.settle(effects, chrono::Utc::now()).await?;
     let mut skipped: Vec<u32> = errors.iter().map(|e| e.row).collect();
     skipped.dedup();
     Ok(Json(ResultsReport {

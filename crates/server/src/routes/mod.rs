@@ -6,6 +6,7 @@ mod areas;
 mod events;
 mod health;
 mod import;
+mod incidents;
 mod persons;
 pub(crate) mod pipeline;
 mod sync;
@@ -39,6 +40,25 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/results/import"),
     ("post", "/api/v1/sync"),
     ("get", "/api/v1/events"),
+    ("get", "/api/v1/incidents"),
+    ("get", "/api/v1/incidents/{id}"),
+    ("get", "/api/v1/incidents/{id}/tasks"),
+    ("post", "/api/v1/incidents/{id}/tasks/{task}/done"),
+    ("get", "/api/v1/incidents/{id}/orders"),
+    ("get", "/api/v1/incidents/{id}/decisions"),
+    ("post", "/api/v1/incidents/{id}/decisions"),
+    (
+        "post",
+        "/api/v1/incidents/{id}/decisions/{decision}/confirm",
+    ),
+    ("post", "/api/v1/incidents/{id}/decisions/{decision}/reject"),
+    ("post", "/api/v1/incidents/{id}/timeline"),
+    ("get", "/api/v1/incidents/{id}/report"),
+    ("get", "/api/v1/incidents/{id}/report/html"),
+    ("get", "/api/v1/incidents/{id}/report/xlsx"),
+    ("get", "/api/v1/coverage"),
+    ("get", "/api/v1/rounds/{id}/marks"),
+    ("post", "/api/v1/rounds/{id}/marks"),
 ];
 
 fn route(path: &str) -> MethodRouter<AppState> {
@@ -68,6 +88,20 @@ fn route(path: &str) -> MethodRouter<AppState> {
         ),
         "/api/v1/sync" => post(sync::sync),
         "/api/v1/events" => get(events::stream),
+        "/api/v1/incidents" => get(incidents::list),
+        "/api/v1/incidents/{id}" => get(incidents::one),
+        "/api/v1/incidents/{id}/tasks" => get(incidents::tasks),
+        "/api/v1/incidents/{id}/tasks/{task}/done" => post(incidents::task_done),
+        "/api/v1/incidents/{id}/orders" => get(incidents::orders),
+        "/api/v1/incidents/{id}/decisions" => get(incidents::decisions).post(incidents::propose),
+        "/api/v1/incidents/{id}/decisions/{decision}/confirm" => post(incidents::confirm),
+        "/api/v1/incidents/{id}/decisions/{decision}/reject" => post(incidents::reject),
+        "/api/v1/incidents/{id}/timeline" => post(incidents::add_note),
+        "/api/v1/incidents/{id}/report" => get(incidents::report),
+        "/api/v1/incidents/{id}/report/html" => get(incidents::report_html),
+        "/api/v1/incidents/{id}/report/xlsx" => get(incidents::report_xlsx),
+        "/api/v1/coverage" => get(incidents::coverage),
+        "/api/v1/rounds/{id}/marks" => get(incidents::marks).post(incidents::mark),
         other => unreachable!("route {other} listed but not wired"),
     }
 }

@@ -27,8 +27,9 @@ impl AppState {
             at: at.unwrap_or_else(Utc::now),
             cutoffs: self.cutoffs,
         };
+        let at = ctx.at;
         let effects = self.blocking(move |s| Ok(s.execute(cmd, ctx)??)).await?;
-        self.publish(effects.clone());
+        self.settle(effects.clone(), at).await?;
         Ok(effects)
     }
 }

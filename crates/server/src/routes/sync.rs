@@ -53,6 +53,8 @@ pub async fn sync(
     let mut report = state
         .blocking(move |s| Ok(s.sync(device, events, cutoffs)?))
         .await?;
-    state.publish(std::mem::take(&mut report.effects));
+    state
+        .settle(std::mem::take(&mut report.effects), chrono::Utc::now())
+        .await?;
     Ok(Json(report))
 }

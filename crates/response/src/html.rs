@@ -1,0 +1,322 @@
+//! The report as one self-contained HTML page, Chinese labels.
+
+use crate::report::{Report, fmt_n, outcome_zh};
+use crate::time::{hm, ymd_hm};
+use std::fmt::Write;
+
+/// Escapes text for HTML element content and attribute values.
+pub(crate) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn row(s: &mut String, cells: &[String]) {
+    s.push_str("<tr>");
+    for c in cells {
+        let _ = write!(s, "<td>{}</td>", esc(c));
+    }
+    s.push_str("</tr>\n");
+}
+
+fn head(s: &mut String, cells: &[&str]) {
+    s.push_str("<table><thead><tr>");
+    for c in cells {
+        let _ = write!(s, "<th>{}</th>", esc(c));
+    }
+    s.push_str("</tr></thead><tbody>\n");
+}
+
+fn opt(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(hm).unwrap_or_else(|| "—".into())
+}
+
+/// Renders the page.
+pub(crate) fn render(r: &Report) -> String {
+    let mut s = String::new();
+    let i = &r.incident;
+    let _ = write!(
+        s,
+        "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>事件报告 #{id} {title}</title><style>\
+         body{{font-family:system-ui,'PingFang SC','Noto Sans CJK SC',sans-serif;margin:2rem;color:#222;max-width:70rem}}\
+         table{{border-collapse:collapse;margin:.5rem 0 1.5rem;width:100%}}\
+         th,td{{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}}\
+         th{{background:#f2f2f2}} .big{{font-size:1.3rem;font-weight:600}} .ok{{color:#1a7f37}} .warn{{color:#b42318}}\
+         dl{{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}} dt{{color:#666}}\
+         </style></head><body>\n",
+        id = i.id,
+        title = esc(&i.title)
+    );
+    let _ = write!(
+        s,
+        "<h1>事件报告 #{} {}</h1>\n<p class=\"big {}\">{}</p>\n<dl>",
+        i.id,
+        esc(&i.title),
+        if r.all_clear_at.is_some() {
+            "ok"
+        } else {
+            "warn"
+        },
+        esc(&r.conclusion)
+    );
+    let mut dl = |k: &str, v: String| {
+        let _ = write!(s, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(&v));
+    };
+    dl("区域", i.area.name.clone());
+    dl("状态", i.status.label_zh().to_string());
+    dl("事件开启", ymd_hm(i.opened_at));
+    if let Some(t) = &r.trigger {
+        dl(
+            "触发",
+            format!(
+                "{} 采样管 {}（{}混1，{} 人）{}",
+                t.site,
+                t.barcode,
+                t.capacity,
+                t.samples,
+                t.outcome.map(outcome_zh).unwrap_or("—")
+            ),
+        );
+    }
+    dl(
+        "全部管控解除",
+        r.all_clear_at
+            .map(ymd_hm)
+            .unwrap_or_else(|| "未解除".into()),
+    );
+    dl(
+        "用时",
+        r.time_to_all_clear.clone().unwrap_or_else(|| "—".into()),
+    );
+    dl(
+        "扩面筛查",
+        format!(
+            "{} 管 {}混1，覆盖 {} 人（{} 人次）；环境 {} 管 {} 个点位；{}",
+            r.expansion.tubes,
+            r.pool,
+            fmt_n(r.expansion.people),
+            fmt_n(r.expansion.person_times),
+            r.expansion.env_tubes,
+            r.expansion.env_points,
+            if r.all_negative {
+                "全部阴性"
+            } else {
+                "非全部阴性"
+            }
+        ),
+    );
+    dl(
+        "混采节省",
+        format!(
+            "{} 管（{:.1}%）",
+            fmt_n(r.savings.tests_saved.max(0) as u64),
+            r.savings.fraction_saved * 100.0
+        ),
+    );
+    s.push_str("</dl>\n<h2>三级网格到位</h2>\n");
+    head(&mut s, &["层级", "到位时间", "报告人"]);
+    for m in &r.mobilisation {
+        row(&mut s, &[m.label.clone(), hm(m.at), m.by.clone()]);
+    }
+    s.push_str("</tbody></table>\n<h2>分社区统计</h2>\n");
+    head(
+        &mut s,
+        &[
+            "社区",
+            "采样点",
+            "人次",
+            "人数",
+            "管数",
+            "环境管",
+            "点位",
+            "开始",
+            "完成",
+            "非阴性",
+        ],
+    );
+    for c in &r.communities {
+        let k = &c.counts;
+        row(
+            &mut s,
+            &[
+                c.community.clone(),
+                c.sites.join("、"),
+                fmt_n(k.person_times),
+                fmt_n(k.people),
+                k.tubes.to_string(),
+                k.env_tubes.to_string(),
+                k.env_points.to_string(),
+                opt(k.first_at),
+                opt(k.last_at),
+                k.non_negative.to_string(),
+            ],
+        );
+    }
+    let e = &r.expansion;
+    row(
+        &mut s,
+        &[
+            "合计".into(),
+            String::new(),
+            fmt_n(e.person_times),
+            fmt_n(e.people),
+            e.tubes.to_string(),
+            e.env_tubes.to_string(),
+            e.env_points.to_string(),
+            opt(e.first_at),
+            opt(e.last_at),
+            e.non_negative.to_string(),
+        ],
+    );
+    s.push_str("</tbody></table>\n<h2>管控</h2>\n");
+    head(
+        &mut s,
+        &["事件", "管控", "对象", "开始", "解除", "解除人", "原因"],
+    );
+    for o in &r.controls {
+        row(
+            &mut s,
+            &[
+                format!("#{}", o.incident),
+                o.kind.label_zh().into(),
+                o.area.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
+                hm(o.starts_at),
+                opt(o.lifted_at),
+                o.lifted_by.clone().unwrap_or_default(),
+                o.reason.clone(),
+            ],
+        );
+    }
+    s.push_str("</tbody></table>\n<h2>单管复核</h2>\n");
+    let rt = &r.retests;
+    let _ = write!(
+        s,
+        "<p>混管成员 {} 人：阴性 {}，灰区 {}，阳性 {}，待出 {}</p>\n<h2>隔离</h2>\n",
+        rt.members, rt.negative, rt.grey_zone, rt.positive, rt.pending
+    );
+    head(
+        &mut s,
+        &[
+            "姓名",
+            "证件号",
+            "措施",
+            "天数",
+            "开始",
+            "结束",
+            "原因",
+            "学校/单位",
+        ],
+    );
+    for iso in &r.isolations {
+        row(
+            &mut s,
+            &[
+                iso.person.name.clone(),
+                iso.person.document_masked.clone(),
+                iso.kind.label_zh().into(),
+                iso.days.map(|d| d.to_string()).unwrap_or_default(),
+                iso.starts_at.to_rfc3339(),
+                iso.ends_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                iso.reason.clone(),
+                iso.affiliations.join("、"),
+            ],
+        );
+    }
+    s.push_str("</tbody></table>\n<h2>决定</h2>\n");
+    head(
+        &mut s,
+        &[
+            "#",
+            "决定",
+            "对象",
+            "依据",
+            "提出",
+            "状态",
+            "确认时间",
+            "确认人",
+            "角色",
+        ],
+    );
+    for d in &r.decisions {
+        row(
+            &mut s,
+            &[
+                d.id.to_string(),
+                d.kind.label_zh().into(),
+                d.person
+                    .as_ref()
+                    .map(|p| p.name.clone())
+                    .unwrap_or_default(),
+                d.reason.clone(),
+                format!("{} {}", hm(d.proposed_at), d.proposed_by),
+                d.status.label_zh().into(),
+                opt(d.decided_at),
+                d.decided_by.clone().unwrap_or_default(),
+                d.decided_role
+                    .map(|r| r.label_zh().to_string())
+                    .unwrap_or_default(),
+            ],
+        );
+    }
+    s.push_str("</tbody></table>\n");
+    if !r.cascades.is_empty() {
+        s.push_str("<h2>关联事件</h2>\n");
+        head(&mut s, &["#", "事件", "病例", "密接", "状态"]);
+        for c in &r.cascades {
+            row(
+                &mut s,
+                &[
+                    c.id.to_string(),
+                    c.title.clone(),
+                    c.case.as_ref().map(|p| p.name.clone()).unwrap_or_default(),
+                    c.contacts.to_string(),
+                    c.status.label_zh().into(),
+                ],
+            );
+        }
+        s.push_str("</tbody></table>\n");
+    }
+    s.push_str("<h2>任务</h2>\n");
+    head(&mut s, &["任务", "下发", "完成"]);
+    for (k, n, d) in &r.tasks_by_kind {
+        row(&mut s, &[k.label_zh().into(), n.to_string(), d.to_string()]);
+    }
+    s.push_str("</tbody></table>\n<h2>时间线</h2>\n");
+    head(&mut s, &["时间", "事件", "类别", "内容", "记录人"]);
+    for e in &r.timeline {
+        row(
+            &mut s,
+            &[
+                hm(e.at),
+                format!("#{}", e.incident),
+                e.kind.label_zh().into(),
+                e.text.clone(),
+                e.actor.clone(),
+            ],
+        );
+    }
+    s.push_str("</tbody></table>\n</body></html>\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes() {
+        assert_eq!(
+            super::esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+}

@@ -1,0 +1,477 @@
+//! Incidents, their tasks, orders, decisions and timeline; coverage; person
+//! marks; the report as JSON, an HTML page and an XLSX workbook.
+//!
+//! Until accounts exist, whoever proposes or confirms names themselves and
+//! their role in the body (`by`, `role`); the store records both. The
+//! playbook checks the role.
+
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::{ApiError, AppState};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use gridsweep_domain::{AreaId, PersonId};
+use gridsweep_response::coverage::Coverage;
+use gridsweep_response::report::{DecisionView, IncidentInfo, OrderView, Report, TaskView};
+use gridsweep_response::{DecisionKind, MarkKind, ResponseError, Role, TaskStatus, TimelineKind};
+use gridsweep_storage::pipeline::{Effect, Effects};
+use gridsweep_storage::response::{IncidentDetail, ManualProposal, NewNote, PersonMark, Verdict};
+use serde::{Deserialize, Serialize};
+
+impl From<ResponseError> for ApiError {
+    fn from(e: ResponseError) -> Self {
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::CONFLICT);
+        let field = match &e {
+            ResponseError::Invalid { field, .. } => Some(field.clone()),
+            ResponseError::RoleNotAllowed { .. } => Some("role".to_string()),
+            _ => None,
+        };
+        let err = ApiError::new(status, e.code(), e.to_string());
+        match field {
+            Some(f) => err.with_field(&f),
+            None => err,
+        }
+    }
+}
+
+impl AppState {
+    /// Publishes what a write changed, then lets the response engine react
+    /// to every result in it — opening or joining an incident for a
+    /// non-negative tube, recording retests, proposing decisions — and
+    /// publishes that too. Awaited before the HTTP answer goes out, so the
+    /// incident exists (durably) when the poster of the result hears back.
+    pub async fn settle(&self, effects: Effects, at: DateTime<Utc>) -> Result<(), ApiError> {
+        let tubes: Vec<String> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::TubeResulted { tube, .. } => Some(tube.clone()),
+                _ => None,
+            })
+            .collect();
+        self.publish(effects);
+        if tubes.is_empty() {
+            return Ok(());
+        }
+        let playbook = self.playbook.clone();
+        let more = self
+            .blocking(move |s| {
+                let mut all = Vec::new();
+                for t in tubes {
+                    all.extend(s.respond_to_result(t, at, playbook.clone())?);
+                }
+                Ok(all)
+            })
+            .await?;
+        for e in &more {
+            if let Effect::IncidentOpened {
+                incident,
+                area_name,
+                ..
+            } = e
+            {
+                tracing::warn!(incident, area = %area_name, "incident opened");
+            }
+        }
+        self.publish(more);
+        Ok(())
+    }
+}
+
+fn unknown(id: i64) -> ApiError {
+    ApiError::from(ResponseError::IncidentUnknown(id))
+}
+
+fn who(by: &str) -> Result<String, ApiError> {
+    let by = by.trim();
+    if by.is_empty() || by.chars().count() > 64 {
+        return Err(ApiError::invalid("by", "by must be 1 to 64 characters"));
+    }
+    Ok(by.to_string())
+}
+
+/// `GET /api/v1/incidents`: every incident, newest first.
+#[tracing::instrument(skip_all)]
+pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<IncidentInfo>>, ApiError> {
+    Ok(Json(state.blocking(|s| Ok(s.incidents()?)).await?))
+}
+
+/// `GET /api/v1/incidents/{id}`.
+#[tracing::instrument(skip(state))]
+pub async fn one(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    let d = state
+        .blocking(move |s| s.incident_detail(id)?.ok_or_else(|| unknown(id)))
+        .await?;
+    Ok(Json(d))
+}
+
+/// Query of the task list.
+#[derive(Debug, Deserialize)]
+pub struct TaskQuery {
+    #[serde(default)]
+    pub status: Option<TaskStatus>,
+}
+
+/// `GET /api/v1/incidents/{id}/tasks?status=open`.
+#[tracing::instrument(skip(state))]
+pub async fn tasks(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<TaskQuery>,
+) -> Result<Json<Vec<TaskView>>, ApiError> {
+    let d = state
+        .blocking(move |s| s.incident_detail(id)?.ok_or_else(|| unknown(id)))
+        .await?;
+    Ok(Json(
+        d.tasks
+            .into_iter()
+            .filter(|t| q.status.is_none_or(|s| s == t.status))
+            .collect(),
+    ))
+}
+
+/// Body of marking a task done.
+#[derive(Debug, Deserialize)]
+pub struct DoneBody {
+    pub by: String,
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// `POST /api/v1/incidents/{id}/tasks/{task}/done`.
+#[tracing::instrument(skip(state, b))]
+pub async fn task_done(
+    State(state): State<AppState>,
+    ApiPath((id, task)): ApiPath<(i64, i64)>,
+    ApiJson(b): ApiJson<DoneBody>,
+) -> Result<Json<TaskView>, ApiError> {
+    let by = who(&b.by)?;
+    let at = b.at.unwrap_or_else(Utc::now);
+    let t = state
+        .blocking(move |s| Ok(s.complete_task(id, task, by, at)??))
+        .await?;
+    state.publish([Effect::IncidentUpdated {
+        incident: id,
+        what: format!("task {task} done"),
+    }]);
+    Ok(Json(t))
+}
+
+/// `GET /api/v1/incidents/{id}/orders`.
+#[tracing::instrument(skip(state))]
+pub async fn orders(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<OrderView>>, ApiError> {
+    let d = state
+        .blocking(move |s| s.incident_detail(id)?.ok_or_else(|| unknown(id)))
+        .await?;
+    Ok(Json(d.orders))
+}
+
+/// `GET /api/v1/incidents/{id}/decisions`.
+#[tracing::instrument(skip(state))]
+pub async fn decisions(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<DecisionView>>, ApiError> {
+    let d = state
+        .blocking(move |s| s.incident_detail(id)?.ok_or_else(|| unknown(id)))
+        .await?;
+    Ok(Json(d.decisions))
+}
+
+/// Body of `POST /api/v1/incidents/{id}/decisions`: a proposal by hand.
+#[derive(Debug, Deserialize)]
+pub struct ProposeBody {
+    pub kind: DecisionKind,
+    #[serde(default)]
+    pub person: Option<i64>,
+    pub reason: String,
+    pub by: String,
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// What a write on an incident answers.
+#[derive(Debug, Serialize)]
+pub struct Changed {
+    pub effects: Effects,
+}
+
+/// `POST /api/v1/incidents/{id}/decisions`.
+#[tracing::instrument(skip(state, b))]
+pub async fn propose(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<ProposeBody>,
+) -> Result<(StatusCode, Json<Changed>), ApiError> {
+    let by = who(&b.by)?;
+    let reason = b.reason.trim().to_string();
+    if reason.is_empty() {
+        return Err(ApiError::invalid("reason", "say why"));
+    }
+    let p = ManualProposal {
+        kind: b.kind,
+        person: b.person.map(PersonId),
+        reason,
+        by,
+        at: b.at.unwrap_or_else(Utc::now),
+    };
+    let effects = state
+        .blocking(move |s| Ok(s.propose_decision(id, p)??))
+        .await?;
+    state.publish(effects.clone());
+    Ok((StatusCode::CREATED, Json(Changed { effects })))
+}
+
+/// Body of confirming or rejecting a decision.
+#[derive(Debug, Deserialize)]
+pub struct VerdictBody {
+    /// The confirming person's name (from their account, once accounts exist).
+    pub by: String,
+    /// The role they act in; the playbook says which roles may confirm what.
+    pub role: Role,
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+async fn verdict(
+    state: AppState,
+    id: i64,
+    decision: i64,
+    b: VerdictBody,
+    confirm: bool,
+) -> Result<Json<Changed>, ApiError> {
+    let v = Verdict {
+        decision,
+        confirm,
+        by: who(&b.by)?,
+        role: b.role,
+        at: b.at.unwrap_or_else(Utc::now),
+        note: b.note,
+    };
+    let playbook = state.playbook.clone();
+    let effects = state
+        .blocking(move |s| Ok(s.decide(id, v, playbook)??))
+        .await?;
+    state.publish(effects.clone());
+    Ok(Json(Changed { effects }))
+}
+
+/// `POST /api/v1/incidents/{id}/decisions/{decision}/confirm`.
+#[tracing::instrument(skip(state, b))]
+pub async fn confirm(
+    State(state): State<AppState>,
+    ApiPath((id, decision)): ApiPath<(i64, i64)>,
+    ApiJson(b): ApiJson<VerdictBody>,
+) -> Result<Json<Changed>, ApiError> {
+    verdict(state, id, decision, b, true).await
+}
+
+/// `POST /api/v1/incidents/{id}/decisions/{decision}/reject`.
+#[tracing::instrument(skip(state, b))]
+pub async fn reject(
+    State(state): State<AppState>,
+    ApiPath((id, decision)): ApiPath<(i64, i64)>,
+    ApiJson(b): ApiJson<VerdictBody>,
+) -> Result<Json<Changed>, ApiError> {
+    verdict(state, id, decision, b, false).await
+}
+
+/// Body of `POST /api/v1/incidents/{id}/timeline`.
+#[derive(Debug, Deserialize)]
+pub struct NoteBody {
+    /// `mobilised` (a grid level reports in place; give `role`) or `note`.
+    pub kind: TimelineKind,
+    #[serde(default)]
+    pub role: Option<Role>,
+    #[serde(default)]
+    pub text: String,
+    pub by: String,
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// `POST /api/v1/incidents/{id}/timeline`.
+#[tracing::instrument(skip(state, b))]
+pub async fn add_note(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<NoteBody>,
+) -> Result<(StatusCode, Json<Changed>), ApiError> {
+    let by = who(&b.by)?;
+    let text = match (b.kind, b.role) {
+        (TimelineKind::Mobilised, Some(role)) => {
+            format!("{}到位 {}", role.label_zh(), b.text.trim())
+                .trim()
+                .to_string()
+        }
+        (TimelineKind::Mobilised, None) => {
+            return Err(ApiError::invalid(
+                "role",
+                "say which grid level is in place",
+            ));
+        }
+        (TimelineKind::Note, _) if !b.text.trim().is_empty() => b.text.trim().to_string(),
+        (TimelineKind::Note, _) => return Err(ApiError::invalid("text", "a note needs text")),
+        _ => {
+            return Err(ApiError::invalid(
+                "kind",
+                "only mobilised and note are written by hand",
+            ));
+        }
+    };
+    let n = NewNote {
+        kind: b.kind,
+        text,
+        by,
+        at: b.at.unwrap_or_else(Utc::now),
+    };
+    let effects = state.blocking(move |s| Ok(s.add_note(id, n)??)).await?;
+    state.publish(effects.clone());
+    Ok((StatusCode::CREATED, Json(Changed { effects })))
+}
+
+async fn load_report(state: &AppState, id: i64) -> Result<Report, ApiError> {
+    state
+        .blocking(move |s| s.incident_report(id)?.ok_or_else(|| unknown(id)))
+        .await
+}
+
+/// `GET /api/v1/incidents/{id}/report`: the report as JSON.
+#[tracing::instrument(skip(state))]
+pub async fn report(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Report>, ApiError> {
+    Ok(Json(load_report(&state, id).await?))
+}
+
+/// `GET /api/v1/incidents/{id}/report/html`: a readable page.
+#[tracing::instrument(skip(state))]
+pub async fn report_html(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    let r = load_report(&state, id).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        r.to_html(),
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/incidents/{id}/report/xlsx`: an Excel workbook.
+#[tracing::instrument(skip(state))]
+pub async fn report_xlsx(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    let r = load_report(&state, id).await?;
+    let bytes = r
+        .to_xlsx()
+        .map_err(|e| ApiError::internal(format!("xlsx: {e}")))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"incident-{id}.xlsx\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Query of `GET /api/v1/coverage`.
+#[derive(Debug, Deserialize)]
+pub struct CoverageQuery {
+    pub area: Option<i64>,
+    pub round: Option<i64>,
+}
+
+/// `GET /api/v1/coverage?area=&round=`: on roster, sampled, explained,
+/// missing — by building, rolled up per grid level; IDs masked.
+#[tracing::instrument(skip_all)]
+pub async fn coverage(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<CoverageQuery>,
+) -> Result<Json<Coverage>, ApiError> {
+    let area = q
+        .area
+        .ok_or_else(|| ApiError::invalid("area", "area is required"))?;
+    let area = AreaId::new(area).map_err(|e| ApiError::invalid("area", e.to_string()))?;
+    let round = q
+        .round
+        .ok_or_else(|| ApiError::invalid("round", "round is required"))?;
+    let c = state
+        .blocking(move |s| {
+            if s.area(area)?.is_none() {
+                return Err(ApiError::not_found(format!("area {area}")).with_field("area"));
+            }
+            Ok(s.coverage(area, round)??)
+        })
+        .await?;
+    Ok(Json(c))
+}
+
+/// Body of `POST /api/v1/rounds/{id}/marks`.
+#[derive(Debug, Deserialize)]
+pub struct MarkBody {
+    pub person: i64,
+    pub kind: MarkKind,
+    #[serde(default)]
+    pub note: String,
+    pub by: String,
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// `POST /api/v1/rounds/{id}/marks`: a person is away, in hospital or
+/// sampled elsewhere — explained, not missing.
+#[tracing::instrument(skip(state, b))]
+pub async fn mark(
+    State(state): State<AppState>,
+    ApiPath(round): ApiPath<i64>,
+    ApiJson(b): ApiJson<MarkBody>,
+) -> Result<(StatusCode, Json<PersonMark>), ApiError> {
+    let m = PersonMark {
+        round,
+        person: PersonId(b.person),
+        kind: b.kind,
+        note: b.note.trim().chars().take(200).collect(),
+        at: b.at.unwrap_or_else(Utc::now),
+        by: who(&b.by)?,
+    };
+    let out = m.clone();
+    state.blocking(move |s| Ok(s.mark_person(m)??)).await?;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// `GET /api/v1/rounds/{id}/marks`.
+#[tracing::instrument(skip(state))]
+pub async fn marks(
+    State(state): State<AppState>,
+    ApiPath(round): ApiPath<i64>,
+) -> Result<Json<Vec<PersonMark>>, ApiError> {
+    let m = state
+        .blocking(move |s| {
+            if s.round(round)?.is_none() {
+                return Err(ApiError::from(ResponseError::RoundUnknown(round)));
+            }
+            Ok(s.person_marks(round)?)
+        })
+        .await?;
+    Ok(Json(m))
+}

@@ -1,0 +1,216 @@
+//! The response over HTTP: a suspect result opens an incident before the
+//! lab's request returns; tasks, orders, decisions with roles, timeline,
+//! coverage, marks and the report (JSON, HTML, XLSX), with their errors.
+
+mod common;
+
+use common::{TestServer, blocking, error_code, stores};
+use gridsweep_storage::testsuite::pipeline_fixture;
+use serde_json::{Value, json};
+
+async fn post(srv: &TestServer, path: &str, body: Value) -> (u16, Value) {
+    let r = srv
+        .client
+        .post(format!("{}{path}", srv.base))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suspect_result_opens_incident_at_once() {
+    for store in stores("incidents") {
+        let (round, site, persons, f) = blocking(|| pipeline_fixture(&*store, 21));
+        let srv = TestServer::start(store.clone()).await;
+        let at = "2022-06-12T11:40:00Z";
+        assert_eq!(
+            post(
+                &srv,
+                "/api/v1/tubes",
+                json!({ "tube": "WWL-1", "round": round, "site": site, "at": at })
+            )
+            .await
+            .0,
+            201
+        );
+        for p in &persons[..20] {
+            let (s, b) = post(
+                &srv,
+                "/api/v1/tubes/WWL-1/samples",
+                json!({ "document": p.document.number(), "at": at }),
+            )
+            .await;
+            assert_eq!(s, 201, "{b}");
+        }
+        assert_eq!(
+            post(&srv, "/api/v1/tubes/WWL-1/seal", json!({ "at": at }))
+                .await
+                .0,
+            200
+        );
+        assert_eq!(
+            post(
+                &srv,
+                "/api/v1/lab/receipts",
+                json!({ "tubes": ["WWL-1"], "at": at })
+            )
+            .await
+            .0,
+            200
+        );
+        let (s, b) = post(
+            &srv,
+            "/api/v1/results",
+            json!({ "tube": "WWL-1", "outcome": "suspected", "at": "2022-06-12T19:04:00Z" }),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+        // No waiting: the incident is there when the result's answer is.
+        let (s, list) = srv.get("/api/v1/incidents").await;
+        assert_eq!(s, 200);
+        let inc = &list.as_array().unwrap()[0];
+        assert_eq!(inc["opened_at"], "2022-06-12T19:04:00Z");
+        assert_eq!(inc["area"]["id"], f.community.get());
+        let id = inc["id"].as_i64().unwrap();
+        let (s, d) = srv.get(&format!("/api/v1/incidents/{id}")).await;
+        assert_eq!(s, 200);
+        assert_eq!(d["members"].as_array().unwrap().len(), 21);
+        assert!(!d["blockers"].as_array().unwrap().is_empty());
+        let text = d.to_string();
+        for p in &persons {
+            assert!(!text.contains(p.document.number()), "full ID leaked");
+        }
+        let (s, tasks) = srv
+            .get(&format!("/api/v1/incidents/{id}/tasks?status=open"))
+            .await;
+        assert_eq!(s, 200);
+        let tasks = tasks.as_array().unwrap();
+        assert_eq!(tasks.iter().filter(|t| t["kind"] == "retest").count(), 20);
+        let (s, orders) = srv.get(&format!("/api/v1/incidents/{id}/orders")).await;
+        assert_eq!(s, 200);
+        assert!(
+            orders
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|o| o["kind"] == "static_control")
+        );
+        let task = tasks[0]["id"].as_i64().unwrap();
+        let (s, t) = post(
+            &srv,
+            &format!("/api/v1/incidents/{id}/tasks/{task}/done"),
+            json!({ "by": "网格员小王" }),
+        )
+        .await;
+        assert_eq!((s, t["status"].as_str()), (200, Some("done")));
+        // Timeline: a grid level in place; refusals name the field.
+        let (s, _) = post(
+            &srv,
+            &format!("/api/v1/incidents/{id}/timeline"),
+            json!({ "kind": "mobilised", "role": "community", "by": "书记" }),
+        )
+        .await;
+        assert_eq!(s, 201);
+        let (s, b) = post(
+            &srv,
+            &format!("/api/v1/incidents/{id}/timeline"),
+            json!({ "kind": "mobilised", "by": "书记" }),
+        )
+        .await;
+        assert_eq!((s, error_code(&b).as_str()), (400, "invalid_field"));
+        // Decisions: the role is checked, the confirmer recorded.
+        let member = d["members"][0]["person"]["id"].as_i64().unwrap();
+        let (s, p) = post(
+            &srv,
+            &format!("/api/v1/incidents/{id}/decisions"),
+            json!({ "kind": "home_isolation", "person": member, "reason": "研判", "by": "李医生" }),
+        )
+        .await;
+        assert_eq!(s, 201, "{p}");
+        let dec = p["effects"][0]["decision"].as_i64().unwrap();
+        let path = format!("/api/v1/incidents/{id}/decisions/{dec}/confirm");
+        let (s, b) = post(
+            &srv,
+            &path,
+            json!({ "by": "网格员", "role": "grid_worker" }),
+        )
+        .await;
+        assert_eq!((s, error_code(&b).as_str()), (403, "role_not_allowed"));
+        let (s, _) = post(&srv, &path, json!({ "by": "刘医生", "role": "cdc" })).await;
+        assert_eq!(s, 200);
+        let (s, b) = post(&srv, &path, json!({ "by": "刘医生", "role": "cdc" })).await;
+        assert_eq!((s, error_code(&b).as_str()), (409, "decision_not_pending"));
+        let (s, ds) = srv.get(&format!("/api/v1/incidents/{id}/decisions")).await;
+        assert_eq!(s, 200);
+        assert_eq!(ds[0]["decided_by"], "刘医生");
+        assert_eq!(ds[0]["decided_role"], "cdc");
+        let (s, b) = post(
+            &srv,
+            &format!("/api/v1/incidents/{id}/decisions/999/confirm"),
+            json!({ "by": "x", "role": "cdc" }),
+        )
+        .await;
+        assert_eq!((s, error_code(&b).as_str()), (404, "decision_unknown"));
+        // Coverage and marks.
+        let (s, m) = post(
+            &srv,
+            &format!("/api/v1/rounds/{round}/marks"),
+            json!({ "person": persons[20].id.0, "kind": "away", "by": "网格员" }),
+        )
+        .await;
+        assert_eq!(s, 201, "{m}");
+        let (s, c) = srv
+            .get(&format!(
+                "/api/v1/coverage?area={}&round={round}",
+                f.community
+            ))
+            .await;
+        assert_eq!(s, 200, "{c}");
+        assert_eq!(c["total"]["roster"], 21);
+        assert_eq!(c["total"]["sampled"], 20);
+        assert_eq!(c["total"]["explained"], 1);
+        assert_eq!(c["total"]["missing"], 0);
+        let (s, b) = srv
+            .get(&format!("/api/v1/coverage?area={}", f.community))
+            .await;
+        assert_eq!((s, error_code(&b).as_str()), (400, "invalid_field"));
+        let (s, b) = srv
+            .get(&format!("/api/v1/coverage?area={}&round=777", f.community))
+            .await;
+        assert_eq!((s, error_code(&b).as_str()), (404, "round_unknown"));
+        let (s, b) = srv.get("/api/v1/rounds/777/marks").await;
+        assert_eq!((s, error_code(&b).as_str()), (404, "round_unknown"));
+        // The report in three shapes.
+        let (s, r) = srv.get(&format!("/api/v1/incidents/{id}/report")).await;
+        assert_eq!(s, 200);
+        assert_eq!(r["retests"]["members"], 20);
+        let html = srv
+            .client
+            .get(format!("{}/api/v1/incidents/{id}/report/html", srv.base))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            html.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        assert!(html.text().await.unwrap().contains("事件报告"));
+        let xlsx = srv
+            .client
+            .get(format!("{}/api/v1/incidents/{id}/report/xlsx", srv.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(xlsx.status(), 200);
+        assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
+        let (s, b) = srv.get("/api/v1/incidents/999").await;
+        assert_eq!((s, error_code(&b).as_str()), (404, "incident_unknown"));
+        let (s, b) = srv.get("/api/v1/incidents/999/report").await;
+        assert_eq!((s, error_code(&b).as_str()), (404, "incident_unknown"));
+    }
+}
