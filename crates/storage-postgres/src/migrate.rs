@@ -10,6 +10,7 @@ use postgres::Client;
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_pipeline.sql")),
+    (4, include_str!("../migrations/0004_accounts.sql")),
 ];
 
 /// Key of the advisory lock held while migrating.
