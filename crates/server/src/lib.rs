@@ -6,6 +6,7 @@
 //! decision in it lives in the domain crates.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 mod error;
 pub mod extract;
 pub mod openapi;
@@ -13,7 +14,9 @@ mod routes;
 mod views;
 
 pub use error::ApiError;
-pub use routes::API_ROUTES;
+pub use routes::{
+    API_ROUTES, ApiRoute, DEMO_PASSWORD, DEMO_USERS, create_demo_users, ensure_admin,
+};
 
 use axum::Router;
 use gridsweep_domain::pipeline::CtCutoffs;
@@ -44,6 +47,10 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Ct cut-offs used to classify results.
     pub cutoffs: CtCutoffs,
+    /// Session and cookie settings.
+    pub auth: auth::AuthConfig,
+    /// Failed-login counts (in memory, per process).
+    pub login_limiter: Arc<auth::LoginLimiter>,
     events: broadcast::Sender<LiveEvent>,
     next_event: Arc<AtomicU64>,
 }
@@ -55,9 +62,17 @@ impl AppState {
         Self {
             store,
             cutoffs: CtCutoffs::default(),
+            auth: auth::AuthConfig::default(),
+            login_limiter: Arc::default(),
             events,
             next_event: Arc::new(AtomicU64::new(1)),
         }
+    }
+
+    /// The same state with other session settings.
+    pub fn with_auth(mut self, auth: auth::AuthConfig) -> Self {
+        self.auth = auth;
+        self
     }
 
     /// Publishes what a write changed to every live subscriber.
@@ -105,7 +120,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, backend = state.store.backend(), "gridsweep listening");
-    axum::serve(listener, app(state))
+    // With the peer address, for the audit trail and login throttling.
+    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -229,6 +229,7 @@ pub fn document() -> Value {
     for (k, v) in pipeline_schemas().as_object().expect("schemas") {
         schemas.insert(k.clone(), v.clone());
     }
+    crate::auth::openapi::extend(&mut doc);
     doc
 }
 
