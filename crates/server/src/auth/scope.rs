@@ -290,9 +290,6 @@ fn strings(v: &Value) -> Vec<String> {
     }
 }
 
-fn missing(field: &str) -> ApiError {
-    ApiError::invalid(field, format!("{field} is required")).with_field(field)
-}
 
 /// Checks the scope of one request, reading its body when the scope lives
 /// there (and putting the body back for the handler).
@@ -405,9 +402,11 @@ impl Job {
                 None => Ok(()),
             },
             Scope::AreasBody(f) => {
-                let ids = json
-                    .and_then(|j| j[f].as_array())
-                    .ok_or_else(|| missing(f))?;
+                // A missing or mistyped field: the handler's typed body
+                // refuses it before anything is read or written.
+                let Some(ids) = json.and_then(|j| j[f].as_array()) else {
+                    return Ok(());
+                };
                 for id in ids.iter().filter_map(Value::as_i64) {
                     c.area(id)?;
                 }
@@ -418,15 +417,19 @@ impl Job {
                 None => Ok(()),
             },
             Scope::SiteBody(f) => {
-                let site = json.and_then(|j| j[f].as_i64()).ok_or_else(|| missing(f))?;
-                c.site(site)
+                match json.and_then(|j| j[f].as_i64()) {
+                    Some(site) => c.site(site),
+                    None => Ok(()),
+                }
             }
             Scope::TubePath(p) => match self.params.get(p) {
                 Some(t) => c.tube(t),
                 None => Ok(()),
             },
             Scope::TubesBody(f) => {
-                let v = json.map(|j| &j[f]).ok_or_else(|| missing(f))?;
+                let Some(v) = json.map(|j| &j[f]) else {
+                    return Ok(());
+                };
                 for t in strings(v) {
                     c.tube(&t)?;
                 }
@@ -441,10 +444,10 @@ impl Job {
                 None => Ok(()),
             },
             Scope::SyncEvents => {
-                let events = json
-                    .and_then(|j| j["events"].as_array())
-                    .ok_or_else(|| missing("events"))?;
-                c.events(events)
+                match json.and_then(|j| j["events"].as_array()) {
+                    Some(events) => c.events(events),
+                    None => Ok(()),
+                }
             }
         }
     }
