@@ -218,6 +218,7 @@ pub(crate) async fn authorize(State(state): State<AppState>, req: Request, next:
                 let span = tracing::Span::current();
                 span.record("user", principal.user.username.as_str());
                 span.record("role", principal.role().as_str());
+                tracing::debug!("authorized");
                 let addr = client_addr(req.extensions());
                 let detail = route
                     .audit
