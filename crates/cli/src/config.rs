@@ -48,7 +48,8 @@ impl Layer {
             database_url: get("GRIDSWEEP_DATABASE_URL"),
             addr: get("GRIDSWEEP_ADDR"),
             log: get("GRIDSWEEP_LOG"),
-            secure_cookies: get("GRIDSWEEP_SECURE_COOKIES").map(|v| matches!(v.as_str(), "1" | "true" | "yes")),
+            secure_cookies: get("GRIDSWEEP_SECURE_COOKIES")
+                .map(|v| matches!(v.as_str(), "1" | "true" | "yes")),
         }
     }
 

@@ -10,7 +10,10 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-fn tokens(store: &dyn Store, community: gridsweep_domain::AreaId) -> HashMap<Role, reqwest::Client> {
+fn tokens(
+    store: &dyn Store,
+    community: gridsweep_domain::AreaId,
+) -> HashMap<Role, reqwest::Client> {
     let mut out = HashMap::new();
     for role in [Role::Community, Role::Cdc, Role::Sampler, Role::Lab] {
         let u = store
@@ -24,9 +27,14 @@ fn tokens(store: &dyn Store, community: gridsweep_domain::AreaId) -> HashMap<Rol
                 created_at: chrono::Utc::now(),
             })
             .unwrap();
-        let (t, _) = gridsweep_server::auth::issue_api_token(store, u.id, "log", chrono::Duration::hours(1)).unwrap();
+        let (t, _) =
+            gridsweep_server::auth::issue_api_token(store, u.id, "log", chrono::Duration::hours(1))
+                .unwrap();
         let mut h = reqwest::header::HeaderMap::new();
-        h.insert(reqwest::header::AUTHORIZATION, format!("Bearer {t}").parse().unwrap());
+        h.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {t}").parse().unwrap(),
+        );
         out.insert(role, reqwest::blocking_client(h));
     }
     out
@@ -40,51 +48,119 @@ mod reqwest {
     }
 }
 
-async fn flow(base: &str, c: &HashMap<Role, reqwest::Client>, round: i64, site: i64, persons: &[NewPerson], community: i64) {
+async fn flow(
+    base: &str,
+    c: &HashMap<Role, reqwest::Client>,
+    round: i64,
+    site: i64,
+    persons: &[NewPerson],
+    community: i64,
+) {
     let url = |p: &str| format!("{base}{p}");
     let doc = |i: usize| persons[i].document.number().to_string();
     let community_c = &c[&Role::Community];
     for i in 0..2 {
-        let r = community_c.get(url(&format!("/api/v1/persons?area={community}&q={}", doc(i)))).send().await.unwrap();
+        let r = community_c
+            .get(url(&format!(
+                "/api/v1/persons?area={community}&q={}",
+                doc(i)
+            )))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
-        let r = c[&Role::Cdc].get(url(&format!("/api/v1/persons/{}", persons[i].id.0))).send().await.unwrap();
+        let r = c[&Role::Cdc]
+            .get(url(&format!("/api/v1/persons/{}", persons[i].id.0)))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
         let body = r.text().await.unwrap();
         assert!(body.contains(&doc(i)), "cdc reads in full");
     }
     let s = &c[&Role::Sampler];
-    s.post(url("/api/v1/tubes")).json(&json!({ "tube": "LG-0001", "round": round, "site": site })).send().await.unwrap();
+    s.post(url("/api/v1/tubes"))
+        .json(&json!({ "tube": "LG-0001", "round": round, "site": site }))
+        .send()
+        .await
+        .unwrap();
     for i in 0..4 {
-        let r = s.post(url("/api/v1/tubes/LG-0001/samples")).json(&json!({ "document": doc(i) })).send().await.unwrap();
+        let r = s
+            .post(url("/api/v1/tubes/LG-0001/samples"))
+            .json(&json!({ "document": doc(i) }))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 201);
     }
     // A duplicate and a malformed scan: refusals carry the number back, the log must not.
-    s.post(url("/api/v1/tubes/LG-0001/samples")).json(&json!({ "document": doc(0) })).send().await.unwrap();
-    s.post(url("/api/v1/tubes/LG-0001/samples")).json(&json!({ "document": format!("{}X", &doc(1)[..17]) })).send().await.unwrap();
-    s.post(url("/api/v1/tubes/LG-0001/seal")).send().await.unwrap();
-    let events: Vec<_> = gridsweep_storage::testsuite::device_queue(round, site, "LG-0002", &persons[4..8], 1);
-    let r = s.post(url("/api/v1/sync")).json(&json!({ "device": "pda-log", "events": events })).send().await.unwrap();
+    s.post(url("/api/v1/tubes/LG-0001/samples"))
+        .json(&json!({ "document": doc(0) }))
+        .send()
+        .await
+        .unwrap();
+    s.post(url("/api/v1/tubes/LG-0001/samples"))
+        .json(&json!({ "document": format!("{}X", &doc(1)[..17]) }))
+        .send()
+        .await
+        .unwrap();
+    s.post(url("/api/v1/tubes/LG-0001/seal"))
+        .send()
+        .await
+        .unwrap();
+    let events: Vec<_> =
+        gridsweep_storage::testsuite::device_queue(round, site, "LG-0002", &persons[4..8], 1);
+    let r = s
+        .post(url("/api/v1/sync"))
+        .json(&json!({ "device": "pda-log", "events": events }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    s.post(url("/api/v1/boxes")).json(&json!({ "box": "LG-BOX", "tubes": ["LG-0001", "LG-0002"] })).send().await.unwrap();
-    s.post(url("/api/v1/boxes/LG-BOX/handover")).send().await.unwrap();
+    s.post(url("/api/v1/boxes"))
+        .json(&json!({ "box": "LG-BOX", "tubes": ["LG-0001", "LG-0002"] }))
+        .send()
+        .await
+        .unwrap();
+    s.post(url("/api/v1/boxes/LG-BOX/handover"))
+        .send()
+        .await
+        .unwrap();
     let lab = &c[&Role::Lab];
-    let r = lab.post(url("/api/v1/lab/receipts")).json(&json!({ "boxes": ["LG-BOX"] })).send().await.unwrap();
+    let r = lab
+        .post(url("/api/v1/lab/receipts"))
+        .json(&json!({ "boxes": ["LG-BOX"] }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     for t in ["LG-0001", "LG-0002"] {
-        let r = lab.post(url("/api/v1/results")).json(&json!({ "tube": t, "ct": { "orf1ab": 36.5, "n": null } })).send().await.unwrap();
+        let r = lab
+            .post(url("/api/v1/results"))
+            .json(&json!({ "tube": t, "ct": { "orf1ab": 36.5, "n": null } }))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
     }
     // Password login of the first-start admin, and a failed one.
     let anon = reqwest::Client::new();
     for pw in ["log-test-admin-pw", "wrong"] {
-        anon.post(url("/api/v1/auth/login")).json(&json!({ "username": "admin", "password": pw })).send().await.unwrap();
+        anon.post(url("/api/v1/auth/login"))
+            .json(&json!({ "username": "admin", "password": pw }))
+            .send()
+            .await
+            .unwrap();
     }
 }
 
 fn run(url: &str, store: &dyn Store, tag: &str) {
     let (round, site, persons, f) = pipeline_fixture(store, 8);
     let clients = tokens(store, f.community);
-    let log = std::env::temp_dir().join(format!("gridsweep-debug-log-{tag}-{}.txt", std::process::id()));
+    let log = std::env::temp_dir().join(format!(
+        "gridsweep-debug-log-{tag}-{}.txt",
+        std::process::id()
+    ));
     let mut child = Command::new(env!("CARGO_BIN_EXE_gridsweep"))
         .args(["serve", "--addr", "127.0.0.1:0", "--database-url", url])
         .env("GRIDSWEEP_LOG", "debug")
@@ -99,14 +175,36 @@ fn run(url: &str, store: &dyn Store, tag: &str) {
         line.clear();
         assert!(out.read_line(&mut line).unwrap() > 0, "server ended early");
     }
-    let base = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap().trim_end_matches('/').to_string();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    rt.block_on(flow(&base, &clients, round, site, &persons, f.community.get()));
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(flow(
+        &base,
+        &clients,
+        round,
+        site,
+        &persons,
+        f.community.get(),
+    ));
     child.kill().unwrap();
     child.wait().unwrap();
     let text = std::fs::read_to_string(&log).unwrap();
-    assert!(text.contains("DEBUG"), "nothing logged at debug level:\n{text}");
-    assert!(text.contains("authorized"), "requests were not logged:\n{text}");
+    assert!(
+        text.contains("DEBUG"),
+        "nothing logged at debug level:\n{text}"
+    );
+    assert!(
+        text.contains("authorized"),
+        "requests were not logged:\n{text}"
+    );
     for p in &persons {
         let id = p.document.number();
         assert!(!text.contains(id), "full ID number {id} in the log");
@@ -126,7 +224,11 @@ fn debug_log_holds_no_full_id_number_or_phone() {
         run(&format!("sqlite://{}", db.display()), &store, "sqlite");
     }
     if let Ok(base) = std::env::var("GRIDSWEEP_TEST_DATABASE_URL") {
-        let url = gridsweep_storage_postgres::create_scratch_database(&base, &format!("gs_debug_log_{}", std::process::id())).unwrap();
+        let url = gridsweep_storage_postgres::create_scratch_database(
+            &base,
+            &format!("gs_debug_log_{}", std::process::id()),
+        )
+        .unwrap();
         let store = gridsweep_storage_postgres::PgStore::connect(&url).unwrap();
         run(&url, &store, "postgres");
     }

@@ -121,7 +121,14 @@ fn scope_binds(scope: Scope, role: Role) -> bool {
 
 /// A concrete request for a route, aimed inside (`i = 0`) or outside
 /// (`i = 1`) the community, generated from the route's scope rule.
-fn request(w: &World, method: &str, path: &str, scope: Scope, role: Role, i: usize) -> (String, Option<Value>) {
+fn request(
+    w: &World,
+    method: &str,
+    path: &str,
+    scope: Scope,
+    role: Role,
+    i: usize,
+) -> (String, Option<Value>) {
     let area = [w.f.community, w.f.other_community][i].get();
     let mut params: HashMap<&str, String> = HashMap::new();
     let mut query = String::new();
@@ -153,16 +160,24 @@ fn request(w: &World, method: &str, path: &str, scope: Scope, role: Role, i: usi
     }
     let concrete: Vec<String> = path
         .split('/')
-        .map(|seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(name) => params.get(name).cloned().unwrap_or_else(|| "1".into()),
-            None => seg.to_string(),
-        })
+        .map(
+            |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => params.get(name).cloned().unwrap_or_else(|| "1".into()),
+                None => seg.to_string(),
+            },
+        )
         .collect();
     let body = (method != "get").then_some(body);
     (format!("{}{query}", concrete.join("/")), body)
 }
 
-async fn call(client: &reqwest::Client, base: &str, method: &str, url: &str, body: &Option<Value>) -> u16 {
+async fn call(
+    client: &reqwest::Client,
+    base: &str,
+    method: &str,
+    url: &str,
+    body: &Option<Value>,
+) -> u16 {
     let full = format!("{base}{url}");
     let req = match method {
         "get" => client.get(full),
@@ -198,10 +213,16 @@ async fn every_route_denies_every_role_and_scope_it_should() {
             }
             let Some(roles) = route.access.roles() else {
                 // Public: answers without credentials.
-                let (url, body) = request(&w, route.method, route.path, Scope::None, Role::Admin, 0);
+                let (url, body) =
+                    request(&w, route.method, route.path, Scope::None, Role::Admin, 0);
                 let s = call(&srv.client, &srv.base, route.method, &url, &body).await;
                 // (Login answers 401 bad_credentials to the matrix's made-up password.)
-                assert!(s != 403 && s < 500, "public {} {} answered {s}", route.method, route.path);
+                assert!(
+                    s != 403 && s < 500,
+                    "public {} {} answered {s}",
+                    route.method,
+                    route.path
+                );
                 continue;
             };
             let scope = route.access.scope();
@@ -217,7 +238,11 @@ async fn every_route_denies_every_role_and_scope_it_should() {
                     let s = call(&client, &srv.base, route.method, &url, &body).await;
                     let side = if i == 0 { "in scope" } else { "out of scope" };
                     if denied {
-                        assert_eq!(s, 403, "{role} {} {url} ({side}) must be denied", route.method);
+                        assert_eq!(
+                            s, 403,
+                            "{role} {} {url} ({side}) must be denied",
+                            route.method
+                        );
                     } else {
                         assert!(
                             s != 401 && s != 403,
@@ -229,14 +254,25 @@ async fn every_route_denies_every_role_and_scope_it_should() {
                 }
             }
         }
-        assert!(cells >= (API_ROUTES.len() - 4) * ROLES.len() * 2, "{cells} cells");
+        assert!(
+            cells >= (API_ROUTES.len() - 4) * ROLES.len() * 2,
+            "{cells} cells"
+        );
         // The live stream: 401, 403, and a stream for command/cdc.
         let events = format!("{}/api/v1/events", srv.base);
         assert_eq!(srv.client.get(&events).send().await.unwrap().status(), 401);
         for role in ROLES {
-            let r = bearer_client(&tokens[&role]).get(&events).send().await.unwrap();
+            let r = bearer_client(&tokens[&role])
+                .get(&events)
+                .send()
+                .await
+                .unwrap();
             let allowed = matches!(role, Role::Command | Role::Cdc);
-            assert_eq!(r.status().as_u16(), if allowed { 200 } else { 403 }, "{role}");
+            assert_eq!(
+                r.status().as_u16(),
+                if allowed { 200 } else { 403 },
+                "{role}"
+            );
         }
     }
 }
@@ -245,10 +281,19 @@ async fn every_route_denies_every_role_and_scope_it_should() {
 fn every_scope_rule_names_a_parameter_the_route_has() {
     for r in API_ROUTES {
         let name = match r.access.scope() {
-            Scope::AreaPath(p) | Scope::RoundPath(p) | Scope::TubePath(p) | Scope::BoxPath(p) | Scope::PersonPath(p) => p,
+            Scope::AreaPath(p)
+            | Scope::RoundPath(p)
+            | Scope::TubePath(p)
+            | Scope::BoxPath(p)
+            | Scope::PersonPath(p) => p,
             _ => continue,
         };
-        assert!(r.path.contains(&format!("{{{name}}}")), "{} {}: no {{{name}}}", r.method, r.path);
+        assert!(
+            r.path.contains(&format!("{{{name}}}")),
+            "{} {}: no {{{name}}}",
+            r.method,
+            r.path
+        );
         assert!(!matches!(r.access, Access::Public));
     }
 }
@@ -306,18 +351,45 @@ async fn sessions_csrf_throttling_tokens_and_audit() {
                 .send()
         };
         let me: Value = get("/api/v1/auth/me").await.unwrap().json().await.unwrap();
-        assert_eq!((me["username"].as_str(), me["role"].as_str()), (Some("wawuli"), Some("community")));
+        assert_eq!(
+            (me["username"].as_str(), me["role"].as_str()),
+            (Some("wawuli"), Some("community"))
+        );
         assert!(me.get("password_hash").is_none());
         // Residents of its own community, not of 翡翠华庭.
-        let ok = get(&format!("/api/v1/persons?area={c}&q=居民")).await.unwrap();
+        let ok = get(&format!("/api/v1/persons?area={c}&q=居民"))
+            .await
+            .unwrap();
         assert_eq!(ok.status(), 200);
-        let other = get(&format!("/api/v1/persons?area={}&q=翡翠", w.f.other_community)).await.unwrap();
+        let other = get(&format!(
+            "/api/v1/persons?area={}&q=翡翠",
+            w.f.other_community
+        ))
+        .await
+        .unwrap();
         assert_eq!(other.status(), 403);
         // A person's record: masked for the community, audited.
-        let p: Value = get(&format!("/api/v1/persons/{}", w.person[0])).await.unwrap().json().await.unwrap();
-        assert!(p["document_masked"].as_str().unwrap().contains("********"), "{p}");
-        assert!(p.get("document").is_none() && p.get("phone").is_none(), "{p}");
-        assert_eq!(get(&format!("/api/v1/persons/{}", w.person[1])).await.unwrap().status(), 403);
+        let p: Value = get(&format!("/api/v1/persons/{}", w.person[0]))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            p["document_masked"].as_str().unwrap().contains("********"),
+            "{p}"
+        );
+        assert!(
+            p.get("document").is_none() && p.get("phone").is_none(),
+            "{p}"
+        );
+        assert_eq!(
+            get(&format!("/api/v1/persons/{}", w.person[1]))
+                .await
+                .unwrap()
+                .status(),
+            403
+        );
         // Cookie writes need the CSRF token.
         let post = |csrf: Option<&str>| {
             let mut r = srv
@@ -386,8 +458,18 @@ async fn sessions_csrf_throttling_tokens_and_audit() {
         let pda = bearer_client(&token);
         let me = format!("{}/api/v1/auth/me", srv.base);
         assert_eq!(pda.get(&me).send().await.unwrap().status(), 200);
-        let listed: Value = admin.get(format!("{}/api/v1/tokens", srv.base)).send().await.unwrap().json().await.unwrap();
-        assert!(!listed.to_string().contains(&token), "a token is shown once only");
+        let listed: Value = admin
+            .get(format!("{}/api/v1/tokens", srv.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            !listed.to_string().contains(&token),
+            "a token is shown once only"
+        );
         let r = admin
             .post(format!("{}/api/v1/tokens/{}/revoke", srv.base, r["id"]))
             .send()
@@ -399,28 +481,54 @@ async fn sessions_csrf_throttling_tokens_and_audit() {
         let lab = srv.client_as(Role::Lab);
         assert_eq!(lab.get(&me).send().await.unwrap().status(), 200);
         let r = admin
-            .post(format!("{}/api/v1/users/{}/disable", srv.base, srv.users[&Role::Lab]))
+            .post(format!(
+                "{}/api/v1/users/{}/disable",
+                srv.base,
+                srv.users[&Role::Lab]
+            ))
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), 200);
         assert_eq!(lab.get(&me).send().await.unwrap().status(), 401);
         // Users: created by the admin, validated.
-        let create = |b: Value| admin.post(format!("{}/api/v1/users", srv.base)).json(&b).send();
+        let create = |b: Value| {
+            admin
+                .post(format!("{}/api/v1/users", srv.base))
+                .json(&b)
+                .send()
+        };
         let r = create(json!({ "username": "new-cdc", "role": "cdc", "scope_area": w.f.district, "password": "long-enough-1" })).await.unwrap();
         assert_eq!(r.status(), 201);
-        let r = create(json!({ "username": "new-cdc", "role": "cdc", "scope_area": w.f.district })).await.unwrap();
+        let r = create(json!({ "username": "new-cdc", "role": "cdc", "scope_area": w.f.district }))
+            .await
+            .unwrap();
         assert_eq!(r.status(), 409);
-        let r = create(json!({ "username": "nolab", "role": "lab" })).await.unwrap();
+        let r = create(json!({ "username": "nolab", "role": "lab" }))
+            .await
+            .unwrap();
         assert_eq!(r.status(), 400);
-        let r = create(json!({ "username": "short", "role": "cdc", "scope_area": c, "password": "short" })).await.unwrap();
+        let r = create(
+            json!({ "username": "short", "role": "cdc", "scope_area": c, "password": "short" }),
+        )
+        .await
+        .unwrap();
         assert_eq!(r.status(), 400);
 
         // The trail: who, what, from where; filters; full values never in it.
         let audit = |q: &str| {
             let admin = admin.clone();
             let url = format!("{}/api/v1/audit{q}", srv.base);
-            async move { admin.get(url).send().await.unwrap().json::<Value>().await.unwrap() }
+            async move {
+                admin
+                    .get(url)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<Value>()
+                    .await
+                    .unwrap()
+            }
         };
         let reads = audit("?action=person.read").await;
         let reads = reads.as_array().unwrap();
@@ -431,16 +539,41 @@ async fn sessions_csrf_throttling_tokens_and_audit() {
         assert!(reads[1]["detail"].as_str().unwrap().contains("masked"));
         assert_eq!(reads[0]["address"], "127.0.0.1");
         let all = audit("?limit=1000").await;
-        let actions: Vec<&str> = all.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-        for a in ["login", "login_failed", "logout", "token.create", "token.revoke", "user.disable", "user.create"] {
+        let actions: Vec<&str> = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        for a in [
+            "login",
+            "login_failed",
+            "logout",
+            "token.create",
+            "token.revoke",
+            "user.disable",
+            "user.create",
+        ] {
             assert!(actions.contains(&a), "{a} missing from {actions:?}");
         }
         let text = all.to_string();
         assert!(!text.contains(full["document"].as_str().unwrap()));
         assert!(!text.contains("wawuli-password") && !text.contains("long-enough-1"));
-        assert_eq!(audit("?actor=tracer&action=login").await.as_array().unwrap().len(), 1);
+        assert_eq!(
+            audit("?actor=tracer&action=login")
+                .await
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
         // Nobody else reads it.
-        let r = srv.client_as(Role::Cdc).get(format!("{}/api/v1/audit", srv.base)).send().await.unwrap();
+        let r = srv
+            .client_as(Role::Cdc)
+            .get(format!("{}/api/v1/audit", srv.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 403);
     }
 }

@@ -40,7 +40,10 @@ async fn openapi_documents_every_route() {
                     "{method} {path}: protected but documents no {status}"
                 );
             }
-            assert!(op["security"].as_array().is_some_and(|s| !s.is_empty()), "{method} {path}: no security");
+            assert!(
+                op["security"].as_array().is_some_and(|s| !s.is_empty()),
+                "{method} {path}: no security"
+            );
         }
     }
     for (path, ops) in paths {

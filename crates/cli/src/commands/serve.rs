@@ -20,13 +20,17 @@ pub fn accounts(store: &dyn Store, demo: bool) -> Result<()> {
             );
         }
     }
-    let given = std::env::var("GRIDSWEEP_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
+    let given = std::env::var("GRIDSWEEP_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
     let first = store.users()?.is_empty();
     if let Some(pw) = gridsweep_server::ensure_admin(store, given.as_deref())? {
         println!("first start: created account admin with password {pw}");
         println!("(shown once; set GRIDSWEEP_ADMIN_PASSWORD to choose it instead)");
     } else if first {
-        println!("first start: created account admin with the password from GRIDSWEEP_ADMIN_PASSWORD");
+        println!(
+            "first start: created account admin with the password from GRIDSWEEP_ADMIN_PASSWORD"
+        );
     }
     Ok(())
 }

@@ -80,12 +80,18 @@ mod tests {
             assert!(l.blocked("a", Some("1.1.1.1")).is_none());
             l.failed("a", Some("1.1.1.1"));
         }
-        assert!(l.blocked("a", Some("2.2.2.2")).is_some(), "account is locked everywhere");
+        assert!(
+            l.blocked("a", Some("2.2.2.2")).is_some(),
+            "account is locked everywhere"
+        );
         assert!(l.blocked("b", Some("1.1.1.1")).is_none());
         for i in 0..PER_ADDRESS {
             l.failed(&format!("u{i}"), Some("3.3.3.3"));
         }
-        assert!(l.blocked("fresh", Some("3.3.3.3")).is_some(), "address is locked");
+        assert!(
+            l.blocked("fresh", Some("3.3.3.3")).is_some(),
+            "address is locked"
+        );
         l.succeeded("a");
         assert!(l.blocked("a", Some("2.2.2.2")).is_none());
     }

@@ -157,7 +157,9 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal
     state
         .blocking(move |s| {
             let (user_id, via) = if let Some(hash) = bearer {
-                let t = s.api_token_by_hash(&hash, now)?.ok_or_else(unauthenticated)?;
+                let t = s
+                    .api_token_by_hash(&hash, now)?
+                    .ok_or_else(unauthenticated)?;
                 (t.user_id, Via::Token { id: t.id })
             } else {
                 let hash = session.expect("checked above");
@@ -201,7 +203,11 @@ fn find_route(method: &Method, path: &str) -> Option<&'static ApiRoute> {
 /// cookie writes, the role and the scope, then runs the handler and
 /// writes the audit entry the route asks for.
 pub(crate) async fn authorize(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(path) = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()) else {
+    let Some(path) = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+    else {
         return next.run(req).await;
     };
     let Some(route) = find_route(req.method(), &path) else {
@@ -260,7 +266,10 @@ fn audit_detail(a: &Audit, p: &Principal, target: &scope::Target) -> Option<Stri
     let mut d = serde_json::Map::new();
     if a.identifiers {
         let full = p.role().sees_full_identifiers();
-        d.insert("identifiers".into(), (if full { "full" } else { "masked" }).into());
+        d.insert(
+            "identifiers".into(),
+            (if full { "full" } else { "masked" }).into(),
+        );
     }
     if let Some(b) = &target.body_summary {
         d.insert("request".into(), b.clone());
@@ -306,7 +315,14 @@ async fn check(
             route.path
         )));
     }
-    let (req, target) = scope::check(state, &principal, scope, route.audit.is_some_and(|a| a.body), req).await?;
+    let (req, target) = scope::check(
+        state,
+        &principal,
+        scope,
+        route.audit.is_some_and(|a| a.body),
+        req,
+    )
+    .await?;
     let mut req = req;
     req.extensions_mut().insert(principal.clone());
     Ok((principal, req, target))

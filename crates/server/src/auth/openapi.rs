@@ -170,7 +170,8 @@ pub(crate) fn extend(doc: &mut Value) {
         paths.extend(extra);
     }
     let (schemas, security) = components();
-    if let (Some(s), Value::Object(extra)) = (doc["components"]["schemas"].as_object_mut(), schemas) {
+    if let (Some(s), Value::Object(extra)) = (doc["components"]["schemas"].as_object_mut(), schemas)
+    {
         s.extend(extra);
     }
     doc["components"]["securitySchemes"] = security;
@@ -187,7 +188,9 @@ pub(crate) fn extend(doc: &mut Value) {
         op["x-roles"] = json!(roles.iter().map(|r| r.as_str()).collect::<Vec<_>>());
         op["responses"]["401"] = err("unauthenticated: no valid session cookie or bearer token");
         let scope = match r.access {
-            Access::Roles(_, s) if s != super::Scope::None => format!(" or the target ({s:?}) is outside the caller's scope"),
+            Access::Roles(_, s) if s != super::Scope::None => {
+                format!(" or the target ({s:?}) is outside the caller's scope")
+            }
             _ => String::new(),
         };
         op["responses"]["403"] = err(&format!(

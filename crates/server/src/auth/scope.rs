@@ -226,7 +226,9 @@ impl Checker<'_> {
         if overlaps {
             Ok(())
         } else {
-            Err(forbidden(format!("round {id} covers no area in your scope")))
+            Err(forbidden(format!(
+                "round {id} covers no area in your scope"
+            )))
         }
     }
 
@@ -295,11 +297,13 @@ impl Checker<'_> {
 fn strings(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
         _ => Vec::new(),
     }
 }
-
 
 /// Checks the scope of one request, reading its body when the scope lives
 /// there (and putting the body back for the handler).
@@ -311,10 +315,14 @@ pub(crate) async fn check(
     req: Request,
 ) -> Result<(Request, Target), ApiError> {
     let (mut parts, body) = req.into_parts();
-    let params: HashMap<String, String> = match RawPathParams::from_request_parts(&mut parts, &()).await {
-        Ok(p) => p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        Err(_) => HashMap::new(),
-    };
+    let params: HashMap<String, String> =
+        match RawPathParams::from_request_parts(&mut parts, &()).await {
+            Ok(p) => p
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            Err(_) => HashMap::new(),
+        };
     let is_json = parts
         .headers
         .get(axum::http::header::CONTENT_TYPE)
@@ -323,7 +331,13 @@ pub(crate) async fn check(
     let (body, json) = if scope.reads_body() || keep_body {
         let bytes = axum::body::to_bytes(body, MAX_SCOPED_BODY)
             .await
-            .map_err(|e| ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", e.to_string()))?;
+            .map_err(|e| {
+                ApiError::new(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    e.to_string(),
+                )
+            })?;
         let json = if is_json {
             serde_json::from_slice::<Value>(&bytes).ok()
         } else {
@@ -386,8 +400,7 @@ impl Job {
             Scope::AreaPath(p) => self.params.get(p).map(|v| format!("area:{v}")),
             Scope::AreaQuery(q) => self.query.get(q).map(|v| format!("area:{v}")),
             Scope::TubesBody(f) => field(f).map(|v| format!("tube:{}", strings(&v).join(","))),
-            Scope::Lab => field("tube")
-                .and_then(|v| v.as_str().map(|t| format!("tube:{t}"))),
+            Scope::Lab => field("tube").and_then(|v| v.as_str().map(|t| format!("tube:{t}"))),
             _ => None,
         }
     }
@@ -426,12 +439,10 @@ impl Job {
                 Some(id) => c.round(id),
                 None => Ok(()),
             },
-            Scope::SiteBody(f) => {
-                match json.and_then(|j| j[f].as_i64()) {
-                    Some(site) => c.site(site),
-                    None => Ok(()),
-                }
-            }
+            Scope::SiteBody(f) => match json.and_then(|j| j[f].as_i64()) {
+                Some(site) => c.site(site),
+                None => Ok(()),
+            },
             Scope::TubePath(p) => match self.params.get(p) {
                 Some(t) => c.tube(t),
                 None => Ok(()),
@@ -453,12 +464,10 @@ impl Job {
                 Some(id) => c.person(id),
                 None => Ok(()),
             },
-            Scope::SyncEvents => {
-                match json.and_then(|j| j["events"].as_array()) {
-                    Some(events) => c.events(events),
-                    None => Ok(()),
-                }
-            }
+            Scope::SyncEvents => match json.and_then(|j| j["events"].as_array()) {
+                Some(events) => c.events(events),
+                None => Ok(()),
+            },
         }
     }
 }

@@ -7,8 +7,8 @@
 //! request are secret (a password never reaches the audit trail).
 
 use crate::auth::{
-    self, ClientAddr, LoginLimiter, Principal, SESSION_COOKIE, Via, hash_password,
-    issue_api_token, random_token, sha256_hex, verify_password,
+    self, ClientAddr, LoginLimiter, Principal, SESSION_COOKIE, Via, hash_password, issue_api_token,
+    random_token, sha256_hex, verify_password,
 };
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::{ApiError, AppState};
@@ -130,13 +130,25 @@ pub async fn login(
     state
         .blocking(move |s| {
             s.create_session(session)?;
-            record(s, Some(&u), &u.username, "login", Some(format!("user:{}", u.id)), None, &addr)
+            record(
+                s,
+                Some(&u),
+                &u.username,
+                "login",
+                Some(format!("user:{}", u.id)),
+                None,
+                &addr,
+            )
         })
         .await?;
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
         state.auth.session_ttl.num_seconds(),
-        if state.auth.secure_cookies { "; Secure" } else { "" }
+        if state.auth.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
     );
     let mut r = Json(LoginAnswer {
         user,
@@ -213,8 +225,7 @@ pub const MIN_PASSWORD: usize = 10;
 
 fn valid_username(u: &str) -> bool {
     (3..=64).contains(&u.len())
-        && u
-            .chars()
+        && u.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
@@ -262,7 +273,10 @@ fn new_user(b: NewUserBody, store: &dyn Store) -> Result<NewUser, ApiError> {
         }
         (false, None) => None,
     };
-    let lab = b.lab.map(|l| l.trim().to_string()).filter(|l| !l.is_empty());
+    let lab = b
+        .lab
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty());
     match (role.is_lab(), &lab) {
         (true, None) => return Err(ApiError::invalid("lab", "a lab account names its lab")),
         (false, Some(_)) => return Err(ApiError::invalid("lab", "only lab accounts name a lab")),
@@ -341,7 +355,11 @@ async fn set_disabled(
     let user = state
         .blocking(move |s| {
             s.set_user_disabled(id, disabled)?;
-            let action = if disabled { "user.disable" } else { "user.enable" };
+            let action = if disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            };
             record(
                 s,
                 Some(&admin.user),
@@ -426,9 +444,9 @@ pub async fn create_token(
     }
     let issued = state
         .blocking(move |s| {
-            let user = s
-                .user(b.user)?
-                .ok_or_else(|| ApiError::not_found(format!("user {}", b.user)).with_field("user"))?;
+            let user = s.user(b.user)?.ok_or_else(|| {
+                ApiError::not_found(format!("user {}", b.user)).with_field("user")
+            })?;
             let (token, row) = issue_api_token(s, user.id, &name, Duration::days(days))?;
             record(
                 s,
@@ -436,7 +454,10 @@ pub async fn create_token(
                 &admin.actor(),
                 "token.create",
                 Some(format!("token:{}", row.id)),
-                Some(serde_json::json!({ "user": user.id, "name": row.name, "prefix": row.prefix }).to_string()),
+                Some(
+                    serde_json::json!({ "user": user.id, "name": row.name, "prefix": row.prefix })
+                        .to_string(),
+                ),
                 &addr,
             )?;
             Ok(IssuedToken { token, row })
@@ -548,7 +569,12 @@ pub const DEMO_USERS: &[(&str, Role, &str, Option<AreaLevel>)] = {
     use gridsweep_population::names;
     &[
         ("admin", Role::Admin, "", None),
-        ("command", Role::Command, names::DISTRICT, Some(AreaLevel::District)),
+        (
+            "command",
+            Role::Command,
+            names::DISTRICT,
+            Some(AreaLevel::District),
+        ),
         ("cdc", Role::Cdc, names::DISTRICT, Some(AreaLevel::District)),
         (
             "wutong",
@@ -562,9 +588,24 @@ pub const DEMO_USERS: &[(&str, Role, &str, Option<AreaLevel>)] = {
             names::WAWULI_COMMUNITY,
             Some(AreaLevel::Community),
         ),
-        ("feicui", Role::Community, names::FEICUI_COMMUNITY, Some(AreaLevel::Community)),
-        ("grid1", Role::GridWorker, names::WAWULI_GRID_1, Some(AreaLevel::Grid)),
-        ("sampler", Role::Sampler, names::WAWULI_COMMUNITY, Some(AreaLevel::Community)),
+        (
+            "feicui",
+            Role::Community,
+            names::FEICUI_COMMUNITY,
+            Some(AreaLevel::Community),
+        ),
+        (
+            "grid1",
+            Role::GridWorker,
+            names::WAWULI_GRID_1,
+            Some(AreaLevel::Grid),
+        ),
+        (
+            "sampler",
+            Role::Sampler,
+            names::WAWULI_COMMUNITY,
+            Some(AreaLevel::Community),
+        ),
         ("lab", Role::Lab, "高新区核酸检测实验室", None),
     ]
 };

@@ -82,38 +82,138 @@ pub const API_ROUTES: &[ApiRoute] = &[
     r("post", "/api/v1/auth/logout", Access::Signed),
     r("get", "/api/v1/auth/me", Access::Signed),
     r("get", "/api/v1/users", Access::Roles(&[Admin], Scope::None)),
-    r("post", "/api/v1/users", Access::Roles(&[Admin], Scope::None)),
-    r("post", "/api/v1/users/{id}/disable", Access::Roles(&[Admin], Scope::None)),
-    r("post", "/api/v1/users/{id}/enable", Access::Roles(&[Admin], Scope::None)),
-    r("get", "/api/v1/tokens", Access::Roles(&[Admin], Scope::None)),
-    r("post", "/api/v1/tokens", Access::Roles(&[Admin], Scope::None)),
-    r("post", "/api/v1/tokens/{id}/revoke", Access::Roles(&[Admin], Scope::None)),
+    r(
+        "post",
+        "/api/v1/users",
+        Access::Roles(&[Admin], Scope::None),
+    ),
+    r(
+        "post",
+        "/api/v1/users/{id}/disable",
+        Access::Roles(&[Admin], Scope::None),
+    ),
+    r(
+        "post",
+        "/api/v1/users/{id}/enable",
+        Access::Roles(&[Admin], Scope::None),
+    ),
+    r(
+        "get",
+        "/api/v1/tokens",
+        Access::Roles(&[Admin], Scope::None),
+    ),
+    r(
+        "post",
+        "/api/v1/tokens",
+        Access::Roles(&[Admin], Scope::None),
+    ),
+    r(
+        "post",
+        "/api/v1/tokens/{id}/revoke",
+        Access::Roles(&[Admin], Scope::None),
+    ),
     r("get", "/api/v1/audit", Access::Roles(&[Admin], Scope::None)),
     r("get", "/api/v1/areas", Access::Roles(STAFF, Scope::None)),
-    r("get", "/api/v1/areas/{id}", Access::Roles(STAFF, Scope::AreaPath("id"))),
-    r("get", "/api/v1/areas/{id}/children", Access::Roles(STAFF, Scope::AreaPath("id"))),
-    r("get", "/api/v1/persons", Access::Roles(PEOPLE, Scope::AreaQuery("area"))),
-    r("get", "/api/v1/persons/{id}", Access::Roles(PEOPLE, Scope::PersonPath("id")))
-        .audited("person.read", true, false),
-    r("post", "/api/v1/residents/import", Access::Roles(&[Admin, Command], Scope::None))
-        .audited("residents.import", false, false),
-    r("get", "/api/v1/sites", Access::Roles(STAFF, Scope::AreaQuery("area"))),
+    r(
+        "get",
+        "/api/v1/areas/{id}",
+        Access::Roles(STAFF, Scope::AreaPath("id")),
+    ),
+    r(
+        "get",
+        "/api/v1/areas/{id}/children",
+        Access::Roles(STAFF, Scope::AreaPath("id")),
+    ),
+    r(
+        "get",
+        "/api/v1/persons",
+        Access::Roles(PEOPLE, Scope::AreaQuery("area")),
+    ),
+    r(
+        "get",
+        "/api/v1/persons/{id}",
+        Access::Roles(PEOPLE, Scope::PersonPath("id")),
+    )
+    .audited("person.read", true, false),
+    r(
+        "post",
+        "/api/v1/residents/import",
+        Access::Roles(&[Admin, Command], Scope::None),
+    )
+    .audited("residents.import", false, false),
+    r(
+        "get",
+        "/api/v1/sites",
+        Access::Roles(STAFF, Scope::AreaQuery("area")),
+    ),
     r("get", "/api/v1/rounds", Access::Roles(STAFF, Scope::None)),
-    r("post", "/api/v1/rounds", Access::Roles(ORDERS, Scope::AreasBody("areas")))
-        .audited("round.create", false, true),
-    r("get", "/api/v1/rounds/{id}", Access::Roles(STAFF, Scope::RoundPath("id"))),
-    r("post", "/api/v1/tubes", Access::Roles(SAMPLING, Scope::SiteBody("site"))),
-    r("get", "/api/v1/tubes/{barcode}", Access::Roles(TUBE_READERS, Scope::TubePath("barcode"))),
-    r("post", "/api/v1/tubes/{barcode}/samples", Access::Roles(SAMPLING, Scope::TubePath("barcode"))),
-    r("post", "/api/v1/tubes/{barcode}/seal", Access::Roles(SAMPLING, Scope::TubePath("barcode"))),
-    r("post", "/api/v1/boxes", Access::Roles(SAMPLING, Scope::TubesBody("tubes"))),
-    r("post", "/api/v1/boxes/{barcode}/handover", Access::Roles(SAMPLING, Scope::BoxPath("barcode"))),
-    r("post", "/api/v1/lab/receipts", Access::Roles(&[Lab], Scope::Lab)),
-    r("post", "/api/v1/results", Access::Roles(&[Lab], Scope::Lab)).audited("result.post", false, true),
-    r("post", "/api/v1/results/import", Access::Roles(&[Lab], Scope::Lab))
-        .audited("results.import", false, false),
-    r("post", "/api/v1/sync", Access::Roles(&[Sampler, Lab], Scope::SyncEvents)),
-    r("get", "/api/v1/events", Access::Roles(&[Command, Cdc], Scope::None)),
+    r(
+        "post",
+        "/api/v1/rounds",
+        Access::Roles(ORDERS, Scope::AreasBody("areas")),
+    )
+    .audited("round.create", false, true),
+    r(
+        "get",
+        "/api/v1/rounds/{id}",
+        Access::Roles(STAFF, Scope::RoundPath("id")),
+    ),
+    r(
+        "post",
+        "/api/v1/tubes",
+        Access::Roles(SAMPLING, Scope::SiteBody("site")),
+    ),
+    r(
+        "get",
+        "/api/v1/tubes/{barcode}",
+        Access::Roles(TUBE_READERS, Scope::TubePath("barcode")),
+    ),
+    r(
+        "post",
+        "/api/v1/tubes/{barcode}/samples",
+        Access::Roles(SAMPLING, Scope::TubePath("barcode")),
+    ),
+    r(
+        "post",
+        "/api/v1/tubes/{barcode}/seal",
+        Access::Roles(SAMPLING, Scope::TubePath("barcode")),
+    ),
+    r(
+        "post",
+        "/api/v1/boxes",
+        Access::Roles(SAMPLING, Scope::TubesBody("tubes")),
+    ),
+    r(
+        "post",
+        "/api/v1/boxes/{barcode}/handover",
+        Access::Roles(SAMPLING, Scope::BoxPath("barcode")),
+    ),
+    r(
+        "post",
+        "/api/v1/lab/receipts",
+        Access::Roles(&[Lab], Scope::Lab),
+    ),
+    r("post", "/api/v1/results", Access::Roles(&[Lab], Scope::Lab)).audited(
+        "result.post",
+        false,
+        true,
+    ),
+    r(
+        "post",
+        "/api/v1/results/import",
+        Access::Roles(&[Lab], Scope::Lab),
+    )
+    .audited("results.import", false, false),
+    r(
+        "post",
+        "/api/v1/sync",
+        Access::Roles(&[Sampler, Lab], Scope::SyncEvents),
+    ),
+    r(
+        "get",
+        "/api/v1/events",
+        Access::Roles(&[Command, Cdc], Scope::None),
+    ),
 ];
 
 fn route(path: &str) -> MethodRouter<AppState> {
@@ -148,8 +248,9 @@ fn route(path: &str) -> MethodRouter<AppState> {
         "/api/v1/boxes/{barcode}/handover" => post(pipeline::hand_over),
         "/api/v1/lab/receipts" => post(pipeline::receive),
         "/api/v1/results" => post(pipeline::post_result),
-        "/api/v1/results/import" => post(import::results)
-            .layer(axum::extract::DefaultBodyLimit::max(import::MAX_ROSTER_BYTES)),
+        "/api/v1/results/import" => post(import::results).layer(
+            axum::extract::DefaultBodyLimit::max(import::MAX_ROSTER_BYTES),
+        ),
         "/api/v1/sync" => post(sync::sync),
         "/api/v1/events" => get(events::stream),
         other => unreachable!("route {other} listed but not wired"),

@@ -354,7 +354,9 @@ pub async fn hand_over(
 ) -> Result<Json<Applied>, ApiError> {
     let box_barcode = barcode("barcode", &raw)?;
     let at = optional_at(&body)?;
-    let effects = state.run(&me, Command::HandOver { box_barcode }, at).await?;
+    let effects = state
+        .run(&me, Command::HandOver { box_barcode }, at)
+        .await?;
     Ok(Json(Applied { effects }))
 }
 

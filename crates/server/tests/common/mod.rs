@@ -7,9 +7,9 @@ use gridsweep_domain::{AreaId, ROLES, Role};
 use gridsweep_server::auth::issue_api_token;
 use gridsweep_server::{API_ROUTES, AppState, serve};
 use gridsweep_storage::{NewUser, Store};
-use std::collections::HashMap;
 use gridsweep_storage_postgres::{PgStore, create_scratch_database};
 use gridsweep_storage_sqlite::SqliteStore;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -83,8 +83,7 @@ pub fn role_accounts(
                 created_at: chrono::Utc::now(),
             })
             .unwrap();
-        let (t, _) =
-            issue_api_token(store, u.id, "test", chrono::Duration::hours(1)).unwrap();
+        let (t, _) = issue_api_token(store, u.id, "test", chrono::Duration::hours(1)).unwrap();
         tokens.insert(role, t);
         ids.insert(role, u.id);
     }
@@ -96,8 +95,7 @@ pub fn matches_template(template: &str, path: &str) -> bool {
     let path = path.split('?').next().unwrap_or(path);
     let (t, p): (Vec<_>, Vec<_>) = (template.split('/').collect(), path.split('/').collect());
     t.len() == p.len()
-        && t
-            .iter()
+        && t.iter()
             .zip(&p)
             .all(|(a, b)| (a.starts_with('{') && !b.is_empty()) || a == b)
 }
@@ -121,7 +119,10 @@ pub fn bearer_client(token: &str) -> reqwest::Client {
         reqwest::header::AUTHORIZATION,
         format!("Bearer {token}").parse().unwrap(),
     );
-    reqwest::Client::builder().default_headers(h).build().unwrap()
+    reqwest::Client::builder()
+        .default_headers(h)
+        .build()
+        .unwrap()
 }
 
 impl TestServer {
