@@ -59,24 +59,22 @@ async fn flow(
     let url = |p: &str| format!("{base}{p}");
     let doc = |i: usize| persons[i].document.number().to_string();
     let community_c = &c[&Role::Community];
-    for i in 0..2 {
+    for p in &persons[..2] {
+        let number = p.document.number();
         let r = community_c
-            .get(url(&format!(
-                "/api/v1/persons?area={community}&q={}",
-                doc(i)
-            )))
+            .get(url(&format!("/api/v1/persons?area={community}&q={number}")))
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), 200);
         let r = c[&Role::Cdc]
-            .get(url(&format!("/api/v1/persons/{}", persons[i].id.0)))
+            .get(url(&format!("/api/v1/persons/{}", p.id.0)))
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), 200);
         let body = r.text().await.unwrap();
-        assert!(body.contains(&doc(i)), "cdc reads in full");
+        assert!(body.contains(number), "cdc reads in full");
     }
     let s = &c[&Role::Sampler];
     s.post(url("/api/v1/tubes"))

@@ -411,10 +411,10 @@ pub struct ResultBody {
 /// Refuses Ct values no instrument reports.
 pub(crate) fn check_ct(ct: &CtValues) -> Result<(), ApiError> {
     for (field, v) in [("ct.orf1ab", ct.orf1ab), ("ct.n", ct.n)] {
-        if let Some(v) = v {
-            if !(v.is_finite() && (0.0..=60.0).contains(&v)) {
-                return Err(ApiError::invalid(field, "Ct must be between 0 and 60"));
-            }
+        if let Some(v) = v
+            && !(v.is_finite() && (0.0..=60.0).contains(&v))
+        {
+            return Err(ApiError::invalid(field, "Ct must be between 0 and 60"));
         }
     }
     Ok(())
