@@ -577,3 +577,53 @@ async fn sessions_csrf_throttling_tokens_and_audit() {
         assert_eq!(r.status(), 403);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_accounts_sign_in_with_the_documented_password() {
+    let store = stores("demo").remove(0);
+    blocking(|| {
+        let spec = gridsweep_population::GenSpec::demo();
+        gridsweep_population::generate(&*store, &spec, &mut |_| {}).unwrap();
+        assert_eq!(
+            gridsweep_server::create_demo_users(&*store).unwrap(),
+            gridsweep_server::DEMO_USERS.len()
+        );
+        assert_eq!(
+            gridsweep_server::create_demo_users(&*store).unwrap(),
+            0,
+            "idempotent"
+        );
+        assert_eq!(gridsweep_server::ensure_admin(&*store, None).unwrap(), None);
+    });
+    let srv = TestServer::start(store.clone()).await;
+    for (username, role, _, _) in gridsweep_server::DEMO_USERS {
+        let (s, b, _) = login(&srv, username, gridsweep_server::DEMO_PASSWORD).await;
+        assert_eq!(s, 200, "{username}: {b}");
+        assert_eq!(b["user"]["role"], role.as_str());
+        assert_eq!(
+            b["user"]["scope_area"].is_null(),
+            !role.needs_area(),
+            "{username}"
+        );
+    }
+}
+
+#[test]
+fn first_start_creates_one_admin() {
+    let store = stores("first").remove(0);
+    let pw = gridsweep_server::ensure_admin(&*store, None)
+        .unwrap()
+        .unwrap();
+    assert!(pw.len() >= 16);
+    let admin = store.user_by_name("admin").unwrap().unwrap();
+    assert_eq!(admin.role, Role::Admin);
+    assert!(gridsweep_server::auth::verify_password(
+        &pw,
+        admin.password_hash.as_deref().unwrap()
+    ));
+    assert_eq!(
+        gridsweep_server::ensure_admin(&*store, Some("other")).unwrap(),
+        None
+    );
+    assert_eq!(store.users().unwrap().len(), 1);
+}
