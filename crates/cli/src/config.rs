@@ -16,6 +16,8 @@ pub struct Config {
     pub addr: String,
     /// A tracing filter such as `info` or `gridsweep_server=debug`.
     pub log: String,
+    /// Adds `Secure` to the session cookie (serve behind TLS).
+    pub secure_cookies: bool,
 }
 
 impl Default for Config {
@@ -24,6 +26,7 @@ impl Default for Config {
             database_url: "sqlite://gridsweep.db".into(),
             addr: "127.0.0.1:8080".into(),
             log: "info".into(),
+            secure_cookies: false,
         }
     }
 }
@@ -35,6 +38,7 @@ pub struct Layer {
     pub database_url: Option<String>,
     pub addr: Option<String>,
     pub log: Option<String>,
+    pub secure_cookies: Option<bool>,
 }
 
 impl Layer {
@@ -44,6 +48,8 @@ impl Layer {
             database_url: get("GRIDSWEEP_DATABASE_URL"),
             addr: get("GRIDSWEEP_ADDR"),
             log: get("GRIDSWEEP_LOG"),
+            secure_cookies: get("GRIDSWEEP_SECURE_COOKIES")
+                .map(|v| matches!(v.as_str(), "1" | "true" | "yes")),
         }
     }
 
@@ -66,6 +72,9 @@ impl Config {
         }
         if let Some(v) = l.log {
             self.log = v;
+        }
+        if let Some(v) = l.secure_cookies {
+            self.secure_cookies = v;
         }
         self
     }

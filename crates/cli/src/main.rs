@@ -35,9 +35,12 @@ enum Command {
         #[arg(long)]
         addr: Option<String>,
         /// On an empty database, first generate the demo district (高新区,
-        /// about 60,000 residents, seed 613).
+        /// about 60,000 residents, seed 613); and create the demo accounts.
         #[arg(long)]
         demo: bool,
+        /// Mark the session cookie Secure (behind TLS) [env: GRIDSWEEP_SECURE_COOKIES]
+        #[arg(long)]
+        secure_cookies: bool,
     },
     /// Import data files into the database.
     Import {
@@ -93,9 +96,13 @@ enum ImportWhat {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let addr = match &cli.command {
-        Command::Serve { addr, .. } => addr.clone(),
-        _ => None,
+    let (addr, secure_cookies) = match &cli.command {
+        Command::Serve {
+            addr,
+            secure_cookies,
+            ..
+        } => (addr.clone(), secure_cookies.then_some(true)),
+        _ => (None, None),
     };
     let cfg = Config::resolve(
         cli.config.as_ref(),
@@ -103,6 +110,7 @@ fn main() -> Result<()> {
             database_url: cli.database_url.clone(),
             addr,
             log: cli.log.clone(),
+            secure_cookies,
         },
     )?;
     init_tracing(&cfg.log);
@@ -113,6 +121,7 @@ fn main() -> Result<()> {
                 println!("empty database: generating the demo district first");
                 commands::generate::run(&*store, gridsweep_population::GenSpec::demo())?;
             }
+            commands::serve::accounts(&*store, demo)?;
             commands::serve::run(&cfg, store)
         }
         Command::Import {
@@ -152,8 +161,16 @@ fn main() -> Result<()> {
     }
 }
 
+/// The PostgreSQL client logs every query's parameters at debug level,
+/// and those include ID numbers and phones: unless a filter names it
+/// explicitly, it is held at info so `--log debug` never writes them.
 fn init_tracing(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+    let filter = if filter.contains("postgres") {
+        filter.to_string()
+    } else {
+        format!("{filter},tokio_postgres=info,postgres=info")
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -2,6 +2,7 @@
 //! restart it on the same database, and find every acknowledged event
 //! applied exactly once.
 
+use gridsweep_storage::Store;
 use gridsweep_storage::pipeline::DeviceEvent;
 use gridsweep_storage::testsuite::{device_queue, pipeline_fixture};
 use gridsweep_storage_sqlite::SqliteStore;
@@ -32,10 +33,15 @@ fn start_server(db: &std::path::Path) -> (Child, String) {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start gridsweep serve");
+    // First-start messages may come before the address line.
+    let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    while !line.contains("http://") {
+        line.clear();
+        if out.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+    }
     let base = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
@@ -55,10 +61,29 @@ fn acknowledged_sync_events_survive_sigkill_exactly_once() {
     let _ = std::fs::remove_dir_all(&dir);
     let db = dir.join("crash.db");
     let people = DEVICES * TUBES_PER_DEVICE * 20;
-    let queues: Vec<(String, Vec<DeviceEvent>)> = {
+    let (queues, token): (Vec<(String, Vec<DeviceEvent>)>, String) = {
         let store = SqliteStore::open(&db).unwrap();
-        let (round, site, persons, _) = pipeline_fixture(&store, people as u32);
-        (0..DEVICES)
+        let (round, site, persons, f) = pipeline_fixture(&store, people as u32);
+        // The devices sync as a sampler with an API token.
+        let sampler = store
+            .create_user(gridsweep_storage::NewUser {
+                username: "pda".into(),
+                display_name: "PDA".into(),
+                role: gridsweep_domain::Role::Sampler,
+                scope_area: Some(f.community),
+                lab: None,
+                password_hash: None,
+                created_at: chrono::Utc::now(),
+            })
+            .unwrap();
+        let (token, _) = gridsweep_server::auth::issue_api_token(
+            &store,
+            sampler.id,
+            "crash test",
+            chrono::Duration::hours(1),
+        )
+        .unwrap();
+        let queues = (0..DEVICES)
             .map(|d| {
                 let mut events = Vec::new();
                 for t in 0..TUBES_PER_DEVICE {
@@ -74,7 +99,19 @@ fn acknowledged_sync_events_survive_sigkill_exactly_once() {
                 }
                 (format!("pda-{d}"), events)
             })
-            .collect()
+            .collect();
+        (queues, token)
+    };
+    let client = || {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().unwrap(),
+        );
+        reqwest::Client::builder()
+            .default_headers(h)
+            .build()
+            .unwrap()
     };
 
     let (mut server, base) = start_server(&db);
@@ -88,7 +125,7 @@ fn acknowledged_sync_events_survive_sigkill_exactly_once() {
     let total_batches: usize = queues.iter().map(|(_, q)| batches(q).len()).sum();
     let kill_after = total_batches / 3;
     rt.block_on(async {
-        let client = reqwest::Client::new();
+        let client = client();
         let mut tasks = Vec::new();
         for (device, events) in queues.clone() {
             let (client, base, acked, count) = (
@@ -143,7 +180,7 @@ fn acknowledged_sync_events_survive_sigkill_exactly_once() {
 
     let (mut server, base) = start_server(&db);
     rt.block_on(async {
-        let client = reqwest::Client::new();
+        let client = client();
         let post = |body: Value| {
             let client = client.clone();
             let base = base.clone();

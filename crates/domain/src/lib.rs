@@ -11,6 +11,7 @@ pub mod ids;
 pub mod mask;
 pub mod person;
 pub mod pipeline;
+pub mod role;
 pub mod site;
 
 pub use area::{AreaError, AreaId, AreaLevel, AreaPath};
@@ -19,4 +20,5 @@ pub use mask::{mask_document, mask_id_number, mask_phone};
 pub use person::{
     Affiliation, AffiliationKind, DocumentKind, Gender, PersonDocument, PersonId, PersonName,
 };
+pub use role::{ROLES, Role};
 pub use site::SiteKind;

@@ -6,6 +6,7 @@
 //! decision in it lives in the domain crates.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 mod error;
 pub mod extract;
 pub mod openapi;
@@ -14,7 +15,9 @@ mod routes;
 mod views;
 
 pub use error::ApiError;
-pub use routes::API_ROUTES;
+pub use routes::{
+    API_ROUTES, ApiRoute, DEMO_PASSWORD, DEMO_USERS, create_demo_users, ensure_admin,
+};
 
 use axum::Router;
 use gridsweep_domain::pipeline::CtCutoffs;
@@ -47,6 +50,10 @@ pub struct AppState {
     pub cutoffs: CtCutoffs,
     /// The response playbook a non-negative tube sets in motion.
     pub playbook: gridsweep_response::Playbook,
+    /// Session and cookie settings.
+    pub auth: auth::AuthConfig,
+    /// Failed-login counts (in memory, per process).
+    pub login_limiter: Arc<auth::LoginLimiter>,
     events: broadcast::Sender<LiveEvent>,
     next_event: Arc<AtomicU64>,
 }
@@ -59,9 +66,17 @@ impl AppState {
             store,
             cutoffs: CtCutoffs::default(),
             playbook: gridsweep_response::Playbook::default(),
+            auth: auth::AuthConfig::default(),
+            login_limiter: Arc::default(),
             events,
             next_event: Arc::new(AtomicU64::new(1)),
         }
+    }
+
+    /// The same state with other session settings.
+    pub fn with_auth(mut self, auth: auth::AuthConfig) -> Self {
+        self.auth = auth;
+        self
     }
 
     /// Publishes what a write changed to every live subscriber.
@@ -109,7 +124,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, backend = state.store.backend(), "gridsweep listening");
-    axum::serve(listener, app(state))
+    // With the peer address, for the audit trail and login throttling.
+    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

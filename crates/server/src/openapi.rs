@@ -238,6 +238,7 @@ pub fn document() -> Value {
     {
         schemas.insert(k.clone(), v.clone());
     }
+    crate::auth::openapi::extend(&mut doc);
     doc
 }
 

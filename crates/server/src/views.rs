@@ -1,5 +1,5 @@
 //! The JSON shapes of answers. Personal identifiers leave the server
-//! masked unless a role that needs them asks (roles come with accounts).
+//! masked unless a role that needs them asks (CDC: [`PersonFull`]).
 
 use gridsweep_domain::{AreaId, AreaLevel};
 use gridsweep_storage::{AreaNode, PersonRecord};
@@ -86,6 +86,37 @@ impl PersonView {
                 .map(|ph| gridsweep_domain::mask_phone(ph.as_str())),
             household: p.household,
             address,
+        }
+    }
+}
+
+/// A person in full, for roles that need the identifiers (CDC tracing).
+#[derive(Debug, Serialize)]
+pub struct PersonFull {
+    #[serde(flatten)]
+    pub view: PersonView,
+    /// The whole document number.
+    pub document: String,
+    pub birth_date: Option<String>,
+    /// The whole phone number.
+    pub phone: Option<String>,
+    /// Schools and workplaces, by name.
+    pub affiliations: Vec<String>,
+}
+
+impl PersonFull {
+    /// Unmasked; only for roles whose `sees_full_identifiers` is true.
+    pub fn of(p: &PersonRecord, names: &HashMap<AreaId, AreaNode>) -> Self {
+        Self {
+            view: PersonView::of(p, names),
+            document: p.document.number().to_string(),
+            birth_date: p.birth_date.clone(),
+            phone: p.phone.as_ref().map(|ph| ph.as_str().to_string()),
+            affiliations: p
+                .affiliations
+                .iter()
+                .filter_map(|a| names.get(&a.area).map(|n| n.name.clone()))
+                .collect(),
         }
     }
 }

@@ -12,8 +12,11 @@ async fn openapi_documents_every_route() {
     let (s, doc) = srv.get("/api/v1/openapi.json").await;
     assert_eq!(s, 200);
     assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    assert!(doc["components"]["securitySchemes"]["session"].is_object());
     let paths = doc["paths"].as_object().unwrap();
-    for (method, path) in API_ROUTES {
+    for route in API_ROUTES {
+        let (method, path) = (&route.method, &route.path);
         let op = &paths
             .get(*path)
             .unwrap_or_else(|| panic!("{path} missing from OpenAPI"))[*method];
@@ -30,11 +33,25 @@ async fn openapi_documents_every_route() {
                 "{method} {path}: takes input but documents no 4xx"
             );
         }
+        if route.access.roles().is_some() {
+            for status in ["401", "403"] {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path}: protected but documents no {status}"
+                );
+            }
+            assert!(
+                op["security"].as_array().is_some_and(|s| !s.is_empty()),
+                "{method} {path}: no security"
+            );
+        }
     }
     for (path, ops) in paths {
         for method in ops.as_object().unwrap().keys() {
             assert!(
-                API_ROUTES.contains(&(method.as_str(), path.as_str())),
+                API_ROUTES
+                    .iter()
+                    .any(|r| r.method == method.as_str() && r.path == path.as_str()),
                 "documented but not routed: {method} {path}"
             );
         }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 impl TestServer {
     async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         let r = self
-            .client
+            .client_for("post", path)
             .post(format!("{}{path}", self.base))
             .json(&body)
             .send()
@@ -396,7 +396,7 @@ async fn live_stream_carries_tube_events() {
     let (round, site, persons, _) = blocking(|| pipeline_fixture(&*store, 2));
     let srv = TestServer::start(store.clone()).await;
     let mut stream = srv
-        .client
+        .client_for("get", "/api/v1/events")
         .get(format!("{}/api/v1/events", srv.base))
         .send()
         .await
@@ -467,7 +467,7 @@ async fn roster_import_over_http_is_all_or_nothing() {
         );
         let (gbk, _, _) = encoding_rs::GBK.encode(&csv);
         let post = |body: Vec<u8>, q: &'static str| {
-            srv.client
+            srv.client_for("post", "/api/v1/residents/import")
                 .post(format!("{}/api/v1/residents/import{q}", srv.base))
                 .header("content-type", "text/csv")
                 .body(body)
@@ -515,7 +515,7 @@ async fn lab_result_sheet_is_all_or_nothing() {
             "管号,结果,ORF1ab,N\nLR-0001,阴性,未检出,未检出\nLR-0002,阴性,,\nNOBODY-1,阴性,,\n";
         let (gbk, _, _) = encoding_rs::GBK.encode(sheet);
         let send = |q: &'static str| {
-            srv.client
+            srv.client_for("post", "/api/v1/results/import")
                 .post(format!("{}/api/v1/results/import{q}", srv.base))
                 .header("content-type", "text/csv")
                 .body(gbk.to_vec())

@@ -18,3 +18,37 @@ fn fresh() -> Option<Box<dyn Store>> {
 }
 
 gridsweep_storage::storage_tests!(fresh);
+
+#[test]
+fn audit_log_refuses_update_delete_and_truncate() {
+    use gridsweep_storage::NewAudit;
+    let Ok(base) = std::env::var("GRIDSWEEP_TEST_DATABASE_URL") else {
+        return eprintln!("skipped: no database configured");
+    };
+    let url = create_scratch_database(&base, &format!("gs_audit_{}", std::process::id())).unwrap();
+    let s = PgStore::connect(&url).unwrap();
+    s.append_audit(NewAudit {
+        at: chrono::Utc::now(),
+        actor_id: None,
+        actor: "x".into(),
+        role: None,
+        action: "login_failed".into(),
+        target: None,
+        detail: None,
+        address: None,
+    })
+    .unwrap();
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    for sql in [
+        "UPDATE audit_log SET actor = 'y'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+    ] {
+        let e = c.batch_execute(sql).unwrap_err();
+        let msg = e
+            .as_db_error()
+            .map(|d| d.message().to_string())
+            .unwrap_or_default();
+        assert!(msg.contains("append-only"), "{sql}: {e}");
+    }
+}

@@ -6,6 +6,7 @@
 //! disk, not only in the OS cache.
 #![forbid(unsafe_code)]
 
+mod accounts;
 pub mod bench;
 mod migrate;
 mod pipeline_tx;
@@ -194,7 +195,7 @@ pub(crate) fn path_upper(prefix: &AreaPath) -> String {
 }
 
 const AREA_COLS: &str = "id, parent_id, level, name, path, resident_count";
-const PERSON_COLS: &str =
+pub(crate) const PERSON_COLS: &str =
     "id, name, doc_kind, doc_number, gender, birth_date, phone, household_id, area_path";
 
 impl Store for SqliteStore {
@@ -753,5 +754,85 @@ impl Store for SqliteStore {
             let found = rows::collect(stmt.query_map(params![area.get(), limit], rows::person))?;
             rows::with_affiliations(c, found)
         })
+    }
+
+    fn person(&self, id: gridsweep_domain::PersonId) -> StoreResult<Option<PersonRecord>> {
+        self.person_by_id(id)
+    }
+
+    fn site(&self, id: i64) -> StoreResult<Option<SiteRecord>> {
+        self.site_by_id(id)
+    }
+
+    fn box_tubes(&self, box_barcode: &str) -> StoreResult<Vec<String>> {
+        self.tubes_of_box(box_barcode)
+    }
+
+    fn create_user(&self, user: NewUser) -> StoreResult<UserRow> {
+        self.insert_user(user)
+    }
+
+    fn user(&self, id: i64) -> StoreResult<Option<UserRow>> {
+        self.user_by_id(id)
+    }
+
+    fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRow>> {
+        self.user_named(username)
+    }
+
+    fn users(&self) -> StoreResult<Vec<UserRow>> {
+        self.all_users()
+    }
+
+    fn set_user_disabled(&self, id: i64, disabled: bool) -> StoreResult<()> {
+        self.disable_user(id, disabled)
+    }
+
+    fn create_session(&self, session: SessionRow) -> StoreResult<()> {
+        self.insert_session(session)
+    }
+
+    fn session(
+        &self,
+        token_hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<SessionRow>> {
+        self.find_session(token_hash, now)
+    }
+
+    fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        self.remove_session(token_hash)
+    }
+
+    fn create_api_token(&self, token: NewApiToken) -> StoreResult<ApiTokenRow> {
+        self.insert_token(token)
+    }
+
+    fn api_token_by_hash(
+        &self,
+        token_hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<Option<ApiTokenRow>> {
+        self.live_token(token_hash, now)
+    }
+
+    fn api_tokens(&self) -> StoreResult<Vec<ApiTokenRow>> {
+        self.all_tokens()
+    }
+
+    fn revoke_api_token(
+        &self,
+        id: i64,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<ApiTokenRow> {
+        self.revoke_token(id, at)
+    }
+
+    fn append_audit(&self, entry: NewAudit) -> StoreResult<i64> {
+        self.insert_audit(entry)
+    }
+
+    fn audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRow>> {
+        self.query_audit(filter)
     }
 }

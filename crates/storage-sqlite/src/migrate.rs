@@ -10,6 +10,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_pipeline.sql")),
     (3, include_str!("../migrations/0003_response.sql")),
+    (4, include_str!("../migrations/0004_accounts.sql")),
 ];
 
 /// Applies the migrations this database has not seen, each in its own

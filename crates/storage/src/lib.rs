@@ -7,16 +7,19 @@
 //! backend runs, so SQLite and PostgreSQL cannot drift apart.
 #![forbid(unsafe_code)]
 
+mod accounts;
 pub mod pipeline;
 pub mod response;
 mod rows;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 
+pub use accounts::*;
 pub use rows::*;
 
+use chrono::{DateTime, Utc};
 use gridsweep_domain::pipeline::{CtCutoffs, PipelineError};
-use gridsweep_domain::{AreaId, AreaLevel, AreaPath, DocumentKind};
+use gridsweep_domain::{AreaId, AreaLevel, AreaPath, DocumentKind, PersonId};
 use pipeline::{
     Command, CommandContext, DeviceEvent, Effects, NewRound, ResultRow, RoundRow, SyncReport,
     TubeRow,
@@ -242,4 +245,62 @@ pub trait Store: Send + Sync {
 
     /// Persons affiliated with a school or workplace, by id, at most `limit`.
     fn affiliates_of(&self, area: AreaId, limit: u32) -> StoreResult<Vec<PersonRecord>>;
+
+    // Accounts, sessions, API tokens and the audit trail (migration 0004).
+
+    /// One person by id, with full identifiers (the caller masks).
+    fn person(&self, id: PersonId) -> StoreResult<Option<PersonRecord>>;
+
+    /// One sampling site by id.
+    fn site(&self, id: i64) -> StoreResult<Option<SiteRecord>>;
+
+    /// The barcodes of the tubes packed in a box.
+    fn box_tubes(&self, box_barcode: &str) -> StoreResult<Vec<String>>;
+
+    /// Creates an account; a taken username is a `Conflict`.
+    fn create_user(&self, user: NewUser) -> StoreResult<UserRow>;
+
+    /// One account by id.
+    fn user(&self, id: i64) -> StoreResult<Option<UserRow>>;
+
+    /// One account by username.
+    fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRow>>;
+
+    /// Every account, by id.
+    fn users(&self) -> StoreResult<Vec<UserRow>>;
+
+    /// Disables (or re-enables) an account; a disabled account's sessions
+    /// and tokens stop working at once.
+    fn set_user_disabled(&self, id: i64, disabled: bool) -> StoreResult<()>;
+
+    /// Stores a new session.
+    fn create_session(&self, session: SessionRow) -> StoreResult<()>;
+
+    /// A session by the digest of its cookie value, if not expired at `now`.
+    fn session(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<SessionRow>>;
+
+    /// Ends a session (logout); unknown is fine.
+    fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+
+    /// Stores a new API token.
+    fn create_api_token(&self, token: NewApiToken) -> StoreResult<ApiTokenRow>;
+
+    /// A live token by digest: not revoked, not expired at `now`.
+    fn api_token_by_hash(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ApiTokenRow>>;
+
+    /// Every API token (live or not), by id.
+    fn api_tokens(&self) -> StoreResult<Vec<ApiTokenRow>>;
+
+    /// Revokes a token; revoking twice keeps the first time.
+    fn revoke_api_token(&self, id: i64, at: DateTime<Utc>) -> StoreResult<ApiTokenRow>;
+
+    /// Appends to the audit trail (which no method changes or deletes).
+    fn append_audit(&self, entry: NewAudit) -> StoreResult<i64>;
+
+    /// Audit entries matching `filter`, newest first.
+    fn audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRow>>;
 }

@@ -103,6 +103,28 @@ pub fn run(a: IngestArgs) -> Result<()> {
         areas: vec![root.id],
     })?;
 
+    // The devices sync as a sampler account scoped to the district.
+    let sampler = store.create_user(gridsweep_storage::NewUser {
+        username: format!("bench-sampler-{run_id}"),
+        display_name: "bench".into(),
+        role: gridsweep_domain::Role::Sampler,
+        scope_area: Some(root.id),
+        lab: None,
+        password_hash: None,
+        created_at: now,
+    })?;
+    let (token, _) = gridsweep_server::auth::issue_api_token(
+        &*store,
+        sampler.id,
+        "bench",
+        chrono::Duration::hours(12),
+    )?;
+    let mut auth = reqwest::header::HeaderMap::new();
+    auth.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse()?,
+    );
+
     // Each device's queue: per tube, open + 20 scans + seal.
     let mut queues: Vec<Vec<DeviceEvent>> = vec![Vec::new(); a.devices];
     for (t, persons) in server_docs.chunks(PER_TUBE).enumerate() {
@@ -150,6 +172,7 @@ pub fn run(a: IngestArgs) -> Result<()> {
         });
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(a.devices)
+            .default_headers(auth)
             .build()?;
         let started = Instant::now();
         let mut tasks = Vec::new();

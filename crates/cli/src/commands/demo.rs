@@ -273,10 +273,71 @@ fn shuffle<T>(v: &mut [T], seed: u64) {
     }
 }
 
-/// The HTTP client side of the replay.
+/// The HTTP client side of the replay. It acts through real accounts,
+/// as the people of the story would: a district-wide sampler's device, the
+/// lab's system, district command and the CDC — each with an API token.
 struct Api {
     base: String,
     http: reqwest::Client,
+    tokens: DrillTokens,
+}
+
+/// Bearer tokens of the accounts the replay acts as.
+struct DrillTokens {
+    command: String,
+    cdc: String,
+    sampler: String,
+    lab: String,
+}
+
+/// The lab the drill's results come from.
+const DRILL_LAB: &str = "高新区核酸检测实验室";
+
+/// Creates (once) the drill's token-only accounts, scoped to the district,
+/// and issues each a fresh token valid for a day.
+fn drill_tokens(store: &dyn Store) -> Result<DrillTokens> {
+    use gridsweep_domain::{AreaLevel, Role};
+    use gridsweep_server::auth::{random_token, sha256_hex};
+    use gridsweep_storage::{NewApiToken, NewUser};
+    let district = store
+        .find_areas(
+            None,
+            gridsweep_population::names::DISTRICT,
+            &[AreaLevel::District],
+        )?
+        .first()
+        .map(|a| a.id)
+        .ok_or_else(|| anyhow!("the demo district is missing"))?;
+    let issue = |username: &str, role: Role| -> Result<String> {
+        let user = match store.user_by_name(username)? {
+            Some(u) => u,
+            None => store.create_user(NewUser {
+                username: username.to_string(),
+                display_name: format!("6·13 drill {role}"),
+                role,
+                scope_area: (!role.is_lab()).then_some(district),
+                lab: role.is_lab().then(|| DRILL_LAB.to_string()),
+                password_hash: None,
+                created_at: Utc::now(),
+            })?,
+        };
+        let token = random_token();
+        store.create_api_token(NewApiToken {
+            user_id: user.id,
+            name: "6·13 drill replay".into(),
+            token_hash: sha256_hex(&token),
+            prefix: token.chars().take(8).collect(),
+            created_at: Utc::now(),
+            expires_at: Utc::now() + chrono::Duration::days(1),
+        })?;
+        Ok(token)
+    };
+    Ok(DrillTokens {
+        command: issue("drill-command", Role::Command)?,
+        cdc: issue("drill-cdc", Role::Cdc)?,
+        sampler: issue("drill-sampler", Role::Sampler)?,
+        lab: issue("drill-lab", Role::Lab)?,
+    })
 }
 
 impl Api {
@@ -286,9 +347,27 @@ impl Api {
         path: &str,
         body: Option<Value>,
     ) -> Result<Value> {
+        // Who does this step: devices sync, the lab posts results, the CDC
+        // confirms what is the CDC's to confirm, command does the rest.
+        let t = &self.tokens;
+        let token = if path.starts_with("/api/v1/sync")
+            || path.starts_with("/api/v1/tubes")
+            || path.starts_with("/api/v1/boxes")
+        {
+            &t.sampler
+        } else if path.starts_with("/api/v1/results") || path.starts_with("/api/v1/lab/") {
+            &t.lab
+        } else if body.as_ref().is_some_and(|b| b["role"] == "cdc")
+            && (path.ends_with("/confirm") || path.ends_with("/reject"))
+        {
+            &t.cdc
+        } else {
+            &t.command
+        };
         let mut req = self
             .http
-            .request(method.clone(), format!("{}{path}", self.base));
+            .request(method.clone(), format!("{}{path}", self.base))
+            .bearer_auth(token);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -372,6 +451,8 @@ pub fn run(store: Arc<dyn Store>, args: DemoArgs) -> Result<()> {
     };
     let scenario = Scenario::parse(&text)?;
     prepare(&*store, &scenario)?;
+    // The documented demo accounts (README), so the UI can be tried after.
+    gridsweep_server::create_demo_users(&*store)?;
     let rt = tokio::runtime::Runtime::new()?;
     let report = rt.block_on(replay(store, &scenario))?;
     if args.json {
@@ -551,9 +632,14 @@ pub async fn replay(store: Arc<dyn Store>, s: &Scenario) -> Result<Report> {
         })
         .await
     });
+    let tokens = {
+        let store = store.clone();
+        bp(move || drill_tokens(&*store))?
+    };
     let api = Arc::new(Api {
         base,
         http: reqwest::Client::new(),
+        tokens,
     });
     let out = drive(&api, store, s).await;
     let _ = stop.send(());

@@ -3,8 +3,37 @@
 use crate::config::Config;
 use anyhow::{Context, Result};
 use gridsweep_server::AppState;
+use gridsweep_server::auth::AuthConfig;
 use gridsweep_storage::Store;
 use std::sync::Arc;
+
+/// First start: an `admin` account, with `GRIDSWEEP_ADMIN_PASSWORD` or a
+/// random password printed once here (stdout, never the log). With
+/// `--demo`, the demo accounts of the README too.
+pub fn accounts(store: &dyn Store, demo: bool) -> Result<()> {
+    if demo {
+        let n = gridsweep_server::create_demo_users(store)?;
+        if n > 0 {
+            println!(
+                "created {n} demo accounts (password {}; see README)",
+                gridsweep_server::DEMO_PASSWORD
+            );
+        }
+    }
+    let given = std::env::var("GRIDSWEEP_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
+    let first = store.users()?.is_empty();
+    if let Some(pw) = gridsweep_server::ensure_admin(store, given.as_deref())? {
+        println!("first start: created account admin with password {pw}");
+        println!("(shown once; set GRIDSWEEP_ADMIN_PASSWORD to choose it instead)");
+    } else if first {
+        println!(
+            "first start: created account admin with the password from GRIDSWEEP_ADMIN_PASSWORD"
+        );
+    }
+    Ok(())
+}
 
 /// Binds, prints where, and serves until Ctrl-C or SIGTERM.
 pub fn run(cfg: &Config, store: Arc<dyn Store>) -> Result<()> {
@@ -17,7 +46,11 @@ pub fn run(cfg: &Config, store: Arc<dyn Store>) -> Result<()> {
             .with_context(|| format!("binding {}", cfg.addr))?;
         let addr = listener.local_addr()?;
         println!("gridsweep serving on http://{addr}/ ({})", store.backend());
-        gridsweep_server::serve(listener, AppState::new(store), shutdown_signal()).await?;
+        let state = AppState::new(store).with_auth(AuthConfig {
+            secure_cookies: cfg.secure_cookies,
+            ..AuthConfig::default()
+        });
+        gridsweep_server::serve(listener, state, shutdown_signal()).await?;
         Ok(())
     })
 }

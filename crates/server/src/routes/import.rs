@@ -84,6 +84,7 @@ pub struct ResultsQuery {
 #[tracing::instrument(skip_all, fields(bytes = body.len()))]
 pub async fn results(
     State(state): State<AppState>,
+    me: crate::auth::Principal,
     ApiQuery(q): ApiQuery<ResultsQuery>,
     headers: HeaderMap,
     body: Bytes,
@@ -129,7 +130,7 @@ pub async fn results(
         })
         .collect();
     let ctx = CommandContext {
-        actor: super::pipeline::ANONYMOUS.to_string(),
+        actor: me.actor(),
         at: chrono::Utc::now(),
         cutoffs: state.cutoffs,
     };

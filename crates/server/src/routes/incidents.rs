@@ -5,6 +5,7 @@
 //! their role in the body (`by`, `role`); the store records both. The
 //! playbook checks the role.
 
+use crate::auth::Principal;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::{ApiError, AppState};
 use axum::Json;
@@ -229,31 +230,76 @@ pub async fn propose(
     Ok((StatusCode::CREATED, Json(Changed { effects })))
 }
 
-/// Body of confirming or rejecting a decision.
+/// Body of confirming or rejecting a decision. Who decides is the signed-in
+/// account; `by` only adds the title the report prints.
 #[derive(Debug, Deserialize)]
 pub struct VerdictBody {
-    /// The confirming person's name (from their account, once accounts exist).
-    pub by: String,
-    /// The role they act in; the playbook says which roles may confirm what.
-    pub role: Role,
+    /// How the report names the decider (e.g. 高新区疫情指挥部 指挥长);
+    /// default: the account's user name.
+    #[serde(default)]
+    pub by: Option<String>,
+    /// The grid role the decider acts in; must be the account's own.
+    #[serde(default)]
+    pub role: Option<Role>,
     #[serde(default)]
     pub at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub note: Option<String>,
 }
 
+/// The playbook role an account acts in.
+fn acting_role(me: &Principal) -> Result<Role, ApiError> {
+    use gridsweep_domain::Role as Account;
+    Ok(match me.role() {
+        Account::Command => Role::DistrictCommand,
+        Account::Cdc => Role::Cdc,
+        Account::Subdistrict => Role::SubDistrict,
+        Account::Community => Role::Community,
+        Account::GridWorker => Role::GridWorker,
+        Account::Sampler => Role::Sampler,
+        Account::Lab => Role::Lab,
+        Account::Admin => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "an admin account takes no part in incident decisions",
+            ));
+        }
+    })
+}
+
 async fn verdict(
     state: AppState,
+    me: Principal,
     id: i64,
     decision: i64,
     b: VerdictBody,
     confirm: bool,
 ) -> Result<Json<Changed>, ApiError> {
+    let role = acting_role(&me)?;
+    if let Some(claimed) = b.role
+        && claimed != role
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "role_mismatch",
+            format!(
+                "this account acts as {}, not {}",
+                role.as_str(),
+                claimed.as_str()
+            ),
+        )
+        .with_field("role"));
+    }
+    let by = match &b.by {
+        Some(title) => format!("{} ({})", who(title)?, me.actor()),
+        None => me.actor(),
+    };
     let v = Verdict {
         decision,
         confirm,
-        by: who(&b.by)?,
-        role: b.role,
+        by,
+        role,
         at: b.at.unwrap_or_else(Utc::now),
         note: b.note,
     };
@@ -266,23 +312,25 @@ async fn verdict(
 }
 
 /// `POST /api/v1/incidents/{id}/decisions/{decision}/confirm`.
-#[tracing::instrument(skip(state, b))]
+#[tracing::instrument(skip(state, me, b))]
 pub async fn confirm(
     State(state): State<AppState>,
+    me: Principal,
     ApiPath((id, decision)): ApiPath<(i64, i64)>,
     ApiJson(b): ApiJson<VerdictBody>,
 ) -> Result<Json<Changed>, ApiError> {
-    verdict(state, id, decision, b, true).await
+    verdict(state, me, id, decision, b, true).await
 }
 
 /// `POST /api/v1/incidents/{id}/decisions/{decision}/reject`.
-#[tracing::instrument(skip(state, b))]
+#[tracing::instrument(skip(state, me, b))]
 pub async fn reject(
     State(state): State<AppState>,
+    me: Principal,
     ApiPath((id, decision)): ApiPath<(i64, i64)>,
     ApiJson(b): ApiJson<VerdictBody>,
 ) -> Result<Json<Changed>, ApiError> {
-    verdict(state, id, decision, b, false).await
+    verdict(state, me, id, decision, b, false).await
 }
 
 /// Body of `POST /api/v1/incidents/{id}/timeline`.

@@ -1,7 +1,9 @@
-//! Person search within an area, by name prefix or document number.
+//! Person search within an area, by name prefix or document number, and
+//! one person's record.
 
-use crate::extract::ApiQuery;
-use crate::views::PersonView;
+use crate::auth::Principal;
+use crate::extract::{ApiPath, ApiQuery};
+use crate::views::{PersonFull, PersonView};
 use crate::{ApiError, AppState};
 use axum::Json;
 use axum::extract::State;
@@ -57,4 +59,33 @@ pub async fn search(
         })
         .await?;
     Ok(Json(views))
+}
+
+/// `GET /api/v1/persons/{id}`: one person's record. CDC (tracing) gets ID
+/// number and phone in full, every other role masked; every read is in
+/// the audit trail (the route table says so).
+#[tracing::instrument(skip(state, me))]
+pub async fn one(
+    State(state): State<AppState>,
+    me: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let full = me.role().sees_full_identifiers();
+    let (person, names) = state
+        .blocking(move |s| {
+            let p = s
+                .person(gridsweep_domain::PersonId(id))?
+                .ok_or_else(|| ApiError::not_found(format!("person {id}")))?;
+            let mut ids = p.household_path.ids();
+            ids.extend(p.affiliations.iter().map(|a| a.area));
+            let names: HashMap<_, _> = s.areas(&ids)?.into_iter().map(|a| (a.id, a)).collect();
+            Ok((p, names))
+        })
+        .await?;
+    Ok(if full {
+        Json(PersonFull::of(&person, &names)).into_response()
+    } else {
+        Json(PersonView::of(&person, &names)).into_response()
+    })
 }

@@ -2,6 +2,7 @@
 //! one [`Command`] applied by the store in its own transaction, and what it
 //! changed goes out on the live stream.
 
+use crate::auth::Principal;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::{ApiError, AppState};
 use axum::Json;
@@ -16,14 +17,16 @@ use gridsweep_storage::pipeline::{
 };
 use serde::{Deserialize, Serialize};
 
-/// Who acts on writes until accounts exist.
-pub(crate) const ANONYMOUS: &str = "anonymous";
-
 impl AppState {
-    /// Applies one command and publishes its effects.
-    pub async fn run(&self, cmd: Command, at: Option<DateTime<Utc>>) -> Result<Effects, ApiError> {
+    /// Applies one command as `by` and publishes its effects.
+    pub async fn run(
+        &self,
+        by: &Principal,
+        cmd: Command,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Effects, ApiError> {
         let ctx = CommandContext {
-            actor: ANONYMOUS.to_string(),
+            actor: by.actor(),
             at: at.unwrap_or_else(Utc::now),
             cutoffs: self.cutoffs,
         };
@@ -181,11 +184,13 @@ fn barcode(field: &str, raw: &str) -> Result<String, ApiError> {
 #[tracing::instrument(skip_all)]
 pub async fn open_tube(
     State(state): State<AppState>,
+    me: Principal,
     ApiJson(b): ApiJson<OpenTubeBody>,
 ) -> Result<(StatusCode, Json<Applied>), ApiError> {
     let tube = barcode("tube", &b.tube)?;
     let effects = state
         .run(
+            &me,
             Command::OpenTube {
                 tube,
                 round: b.round,
@@ -248,6 +253,7 @@ pub struct SampleBody {
 #[tracing::instrument(skip_all)]
 pub async fn add_sample(
     State(state): State<AppState>,
+    me: Principal,
     ApiPath(raw): ApiPath<String>,
     ApiJson(b): ApiJson<SampleBody>,
 ) -> Result<(StatusCode, Json<Applied>), ApiError> {
@@ -267,7 +273,7 @@ pub async fn add_sample(
             ));
         }
     };
-    let effects = state.run(cmd, b.at).await.map_err(|e| match e.code {
+    let effects = state.run(&me, cmd, b.at).await.map_err(|e| match e.code {
         "invalid_identifier" => e.with_field("document"),
         _ => e,
     })?;
@@ -292,15 +298,16 @@ fn optional_at(body: &[u8]) -> Result<Option<DateTime<Utc>>, ApiError> {
 }
 
 /// `POST /api/v1/tubes/{barcode}/seal`.
-#[tracing::instrument(skip(state, body))]
+#[tracing::instrument(skip(state, me, body))]
 pub async fn seal_tube(
     State(state): State<AppState>,
+    me: Principal,
     ApiPath(raw): ApiPath<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Applied>, ApiError> {
     let tube = barcode("barcode", &raw)?;
     let at = optional_at(&body)?;
-    let effects = state.run(Command::SealTube { tube }, at).await?;
+    let effects = state.run(&me, Command::SealTube { tube }, at).await?;
     Ok(Json(Applied { effects }))
 }
 
@@ -318,6 +325,7 @@ pub struct BoxBody {
 #[tracing::instrument(skip_all)]
 pub async fn pack_box(
     State(state): State<AppState>,
+    me: Principal,
     ApiJson(b): ApiJson<BoxBody>,
 ) -> Result<Json<Applied>, ApiError> {
     let box_barcode = barcode("box", &b.box_barcode)?;
@@ -326,6 +334,7 @@ pub async fn pack_box(
     }
     let effects = state
         .run(
+            &me,
             Command::BoxTubes {
                 box_barcode,
                 tubes: b.tubes,
@@ -337,15 +346,18 @@ pub async fn pack_box(
 }
 
 /// `POST /api/v1/boxes/{barcode}/handover`.
-#[tracing::instrument(skip(state, body))]
+#[tracing::instrument(skip(state, me, body))]
 pub async fn hand_over(
     State(state): State<AppState>,
+    me: Principal,
     ApiPath(raw): ApiPath<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Applied>, ApiError> {
     let box_barcode = barcode("barcode", &raw)?;
     let at = optional_at(&body)?;
-    let effects = state.run(Command::HandOver { box_barcode }, at).await?;
+    let effects = state
+        .run(&me, Command::HandOver { box_barcode }, at)
+        .await?;
     Ok(Json(Applied { effects }))
 }
 
@@ -364,6 +376,7 @@ pub struct ReceiptBody {
 #[tracing::instrument(skip_all)]
 pub async fn receive(
     State(state): State<AppState>,
+    me: Principal,
     ApiJson(b): ApiJson<ReceiptBody>,
 ) -> Result<Json<Applied>, ApiError> {
     if b.tubes.is_empty() && b.boxes.is_empty() {
@@ -371,6 +384,7 @@ pub async fn receive(
     }
     let effects = state
         .run(
+            &me,
             Command::Receive {
                 tubes: b.tubes,
                 boxes: b.boxes,
@@ -411,12 +425,14 @@ pub(crate) fn check_ct(ct: &CtValues) -> Result<(), ApiError> {
 #[tracing::instrument(skip_all)]
 pub async fn post_result(
     State(state): State<AppState>,
+    me: Principal,
     ApiJson(b): ApiJson<ResultBody>,
 ) -> Result<Json<Applied>, ApiError> {
     let tube = barcode("tube", &b.tube)?;
     check_ct(&b.ct)?;
     let effects = state
         .run(
+            &me,
             Command::PostResult {
                 tube,
                 outcome: b.outcome,

@@ -1,0 +1,374 @@
+//! Accounts, sessions, API tokens and the audit trail on PostgreSQL.
+
+use crate::pipeline_tx::ms;
+use crate::{PERSON_COLS, PgStore, db_err, rows};
+use chrono::{DateTime, Utc};
+use gridsweep_domain::{AreaId, AreaPath, PersonId, Role};
+use gridsweep_storage::*;
+use postgres::{GenericClient, Row};
+
+const USER_SELECT: &str = "SELECT u.id, u.username, u.display_name, u.role, u.scope_area, a.path,
+            u.lab, u.password_hash, u.disabled, u.created_at
+     FROM users u LEFT JOIN areas a ON a.id = u.scope_area";
+
+const TOKEN_COLS: &str = "id, user_id, name, prefix, created_at, expires_at, revoked_at";
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+fn from_ms(v: i64) -> StoreResult<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(v).ok_or_else(|| corrupt("time", v))
+}
+
+fn user_row(r: &Row) -> StoreResult<UserRow> {
+    let role: String = r.get(3);
+    let scope_path: Option<String> = r.get(5);
+    Ok(UserRow {
+        id: r.get(0),
+        username: r.get(1),
+        display_name: r.get(2),
+        role: Role::parse(&role).map_err(|e| corrupt("role", e))?,
+        scope_area: r
+            .get::<_, Option<i64>>(4)
+            .map(AreaId::new)
+            .transpose()
+            .map_err(|e| corrupt("scope", e))?,
+        scope_path: scope_path
+            .as_deref()
+            .map(AreaPath::parse)
+            .transpose()
+            .map_err(|e| corrupt("scope path", e))?,
+        lab: r.get(6),
+        password_hash: r.get(7),
+        disabled: r.get(8),
+        created_at: from_ms(r.get(9))?,
+    })
+}
+
+fn token_row(r: &Row) -> StoreResult<ApiTokenRow> {
+    Ok(ApiTokenRow {
+        id: r.get(0),
+        user_id: r.get(1),
+        name: r.get(2),
+        prefix: r.get(3),
+        created_at: from_ms(r.get(4))?,
+        expires_at: from_ms(r.get(5))?,
+        revoked_at: r.get::<_, Option<i64>>(6).map(from_ms).transpose()?,
+    })
+}
+
+fn audit_row(r: &Row) -> StoreResult<AuditRow> {
+    let role: Option<String> = r.get(4);
+    Ok(AuditRow {
+        id: r.get(0),
+        entry: NewAudit {
+            at: from_ms(r.get(1))?,
+            actor_id: r.get(2),
+            actor: r.get(3),
+            role: role
+                .as_deref()
+                .map(Role::parse)
+                .transpose()
+                .map_err(|e| corrupt("role", e))?,
+            action: r.get(5),
+            target: r.get(6),
+            detail: r.get(7),
+            address: r.get(8),
+        },
+    })
+}
+
+fn load_user(c: &mut impl GenericClient, id: i64) -> StoreResult<Option<UserRow>> {
+    c.query_opt(&format!("{USER_SELECT} WHERE u.id = $1"), &[&id])
+        .map_err(db_err)?
+        .map(|r| user_row(&r))
+        .transpose()
+}
+
+fn load_token(c: &mut impl GenericClient, id: i64) -> StoreResult<Option<ApiTokenRow>> {
+    c.query_opt(
+        &format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE id = $1"),
+        &[&id],
+    )
+    .map_err(db_err)?
+    .map(|r| token_row(&r))
+    .transpose()
+}
+
+impl PgStore {
+    pub(crate) fn person_by_id(&self, id: PersonId) -> StoreResult<Option<PersonRecord>> {
+        self.with(|c| {
+            let found = c
+                .query_opt(
+                    &format!("SELECT {PERSON_COLS} FROM persons WHERE id = $1"),
+                    &[&id.0],
+                )
+                .map_err(db_err)?
+                .map(|r| rows::person(&r))
+                .transpose()?;
+            Ok(rows::with_affiliations(c, found.into_iter().collect())?.pop())
+        })
+    }
+
+    pub(crate) fn site_by_id(&self, id: i64) -> StoreResult<Option<SiteRecord>> {
+        self.with(|c| {
+            c.query_opt(
+                "SELECT id, area_id, kind, name FROM sites WHERE id = $1",
+                &[&id],
+            )
+            .map_err(db_err)?
+            .map(|r| rows::site(&r))
+            .transpose()
+        })
+    }
+
+    pub(crate) fn tubes_of_box(&self, box_barcode: &str) -> StoreResult<Vec<String>> {
+        self.with(|c| {
+            Ok(c.query(
+                "SELECT barcode FROM tubes WHERE box_barcode = $1 ORDER BY barcode",
+                &[&box_barcode],
+            )
+            .map_err(db_err)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+        })
+    }
+
+    pub(crate) fn insert_user(&self, u: NewUser) -> StoreResult<UserRow> {
+        self.write(|tx| {
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO users(username, display_name, role, scope_area, lab, password_hash, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                    &[
+                        &u.username,
+                        &u.display_name,
+                        &u.role.as_str(),
+                        &u.scope_area.map(AreaId::get),
+                        &u.lab,
+                        &u.password_hash,
+                        &ms(u.created_at),
+                    ],
+                )
+                .map_err(db_err)?
+                .get(0);
+            load_user(tx, id)?.ok_or_else(|| StoreError::Backend("user vanished".into()))
+        })
+    }
+
+    pub(crate) fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRow>> {
+        self.with(|c| load_user(c, id))
+    }
+
+    pub(crate) fn user_named(&self, username: &str) -> StoreResult<Option<UserRow>> {
+        self.with(|c| {
+            c.query_opt(
+                &format!("{USER_SELECT} WHERE u.username = $1"),
+                &[&username],
+            )
+            .map_err(db_err)?
+            .map(|r| user_row(&r))
+            .transpose()
+        })
+    }
+
+    pub(crate) fn all_users(&self) -> StoreResult<Vec<UserRow>> {
+        self.with(|c| {
+            c.query(&format!("{USER_SELECT} ORDER BY u.id"), &[])
+                .map_err(db_err)?
+                .iter()
+                .map(user_row)
+                .collect()
+        })
+    }
+
+    pub(crate) fn disable_user(&self, id: i64, disabled: bool) -> StoreResult<()> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE users SET disabled = $2 WHERE id = $1",
+                    &[&id, &disabled],
+                )
+                .map_err(db_err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("user {id}")));
+            }
+            if disabled {
+                tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&id])
+                    .map_err(db_err)?;
+            }
+            Ok(())
+        })
+    }
+
+    pub(crate) fn insert_session(&self, s: SessionRow) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute(
+                "DELETE FROM sessions WHERE expires_at < $1",
+                &[&ms(s.created_at)],
+            )
+            .map_err(db_err)?;
+            tx.execute(
+                "INSERT INTO sessions(token_hash, user_id, csrf_token, created_at, expires_at, address)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    &s.token_hash,
+                    &s.user_id,
+                    &s.csrf_token,
+                    &ms(s.created_at),
+                    &ms(s.expires_at),
+                    &s.address,
+                ],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+    }
+
+    pub(crate) fn find_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<SessionRow>> {
+        self.with(|c| {
+            c.query_opt(
+                "SELECT token_hash, user_id, csrf_token, created_at, expires_at, address
+                 FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+                &[&token_hash, &ms(now)],
+            )
+            .map_err(db_err)?
+            .map(|r| {
+                Ok(SessionRow {
+                    token_hash: r.get(0),
+                    user_id: r.get(1),
+                    csrf_token: r.get(2),
+                    created_at: from_ms(r.get(3))?,
+                    expires_at: from_ms(r.get(4))?,
+                    address: r.get(5),
+                })
+            })
+            .transpose()
+        })
+    }
+
+    pub(crate) fn remove_session(&self, token_hash: &str) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])
+                .map_err(db_err)?;
+            Ok(())
+        })
+    }
+
+    pub(crate) fn insert_token(&self, t: NewApiToken) -> StoreResult<ApiTokenRow> {
+        self.write(|tx| {
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO api_tokens(user_id, name, token_hash, prefix, created_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    &[
+                        &t.user_id,
+                        &t.name,
+                        &t.token_hash,
+                        &t.prefix,
+                        &ms(t.created_at),
+                        &ms(t.expires_at),
+                    ],
+                )
+                .map_err(db_err)?
+                .get(0);
+            load_token(tx, id)?.ok_or_else(|| StoreError::Backend("token vanished".into()))
+        })
+    }
+
+    pub(crate) fn live_token(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ApiTokenRow>> {
+        self.with(|c| {
+            c.query_opt(
+                &format!(
+                    "SELECT {TOKEN_COLS} FROM api_tokens
+                     WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2"
+                ),
+                &[&token_hash, &ms(now)],
+            )
+            .map_err(db_err)?
+            .map(|r| token_row(&r))
+            .transpose()
+        })
+    }
+
+    pub(crate) fn all_tokens(&self) -> StoreResult<Vec<ApiTokenRow>> {
+        self.with(|c| {
+            c.query(
+                &format!("SELECT {TOKEN_COLS} FROM api_tokens ORDER BY id"),
+                &[],
+            )
+            .map_err(db_err)?
+            .iter()
+            .map(token_row)
+            .collect()
+        })
+    }
+
+    pub(crate) fn revoke_token(&self, id: i64, at: DateTime<Utc>) -> StoreResult<ApiTokenRow> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                &[&id, &ms(at)],
+            )
+            .map_err(db_err)?;
+            load_token(tx, id)?.ok_or_else(|| StoreError::NotFound(format!("token {id}")))
+        })
+    }
+
+    pub(crate) fn insert_audit(&self, e: NewAudit) -> StoreResult<i64> {
+        self.write(|tx| {
+            Ok(tx
+                .query_one(
+                    "INSERT INTO audit_log(at, actor_id, actor, role, action, target, detail, address)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                    &[
+                        &ms(e.at),
+                        &e.actor_id,
+                        &e.actor,
+                        &e.role.map(Role::as_str),
+                        &e.action,
+                        &e.target,
+                        &e.detail,
+                        &e.address,
+                    ],
+                )
+                .map_err(db_err)?
+                .get(0))
+        })
+    }
+
+    pub(crate) fn query_audit(&self, f: &AuditFilter) -> StoreResult<Vec<AuditRow>> {
+        self.with(|c| {
+            c.query(
+                "SELECT id, at, actor_id, actor, role, action, target, detail, address
+                 FROM audit_log
+                 WHERE ($1::text IS NULL OR actor = $1) AND ($2::text IS NULL OR action = $2)
+                   AND ($3::text IS NULL OR target = $3)
+                   AND ($4::bigint IS NULL OR at >= $4) AND ($5::bigint IS NULL OR at < $5)
+                 ORDER BY id DESC LIMIT $6",
+                &[
+                    &f.actor,
+                    &f.action,
+                    &f.target,
+                    &f.since.map(ms),
+                    &f.until.map(ms),
+                    &i64::from(f.limit),
+                ],
+            )
+            .map_err(db_err)?
+            .iter()
+            .map(audit_row)
+            .collect()
+        })
+    }
+}

@@ -1,0 +1,398 @@
+//! Accounts, sessions, API tokens and the audit trail on SQLite.
+
+use crate::pipeline_tx::{from_ms, ms};
+use crate::{SqliteStore, db_err, rows};
+use chrono::{DateTime, Utc};
+use gridsweep_domain::{AreaId, AreaPath, PersonId, Role};
+use gridsweep_storage::*;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+const USER_SELECT: &str = "SELECT u.id, u.username, u.display_name, u.role, u.scope_area, a.path,
+            u.lab, u.password_hash, u.disabled, u.created_at
+     FROM users u LEFT JOIN areas a ON a.id = u.scope_area";
+
+const TOKEN_COLS: &str = "id, user_id, name, prefix, created_at, expires_at, revoked_at";
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+type Parsed<T> = rusqlite::Result<StoreResult<T>>;
+
+fn user_row(r: &Row<'_>) -> Parsed<UserRow> {
+    let role: String = r.get(3)?;
+    let scope_area: Option<i64> = r.get(4)?;
+    let scope_path: Option<String> = r.get(5)?;
+    let created_at: i64 = r.get(9)?;
+    let (id, username, display_name) = (r.get(0)?, r.get(1)?, r.get(2)?);
+    let (lab, password_hash, disabled) = (r.get(6)?, r.get(7)?, r.get(8)?);
+    Ok((|| {
+        Ok(UserRow {
+            id,
+            username,
+            display_name,
+            role: Role::parse(&role).map_err(|e| corrupt("role", e))?,
+            scope_area: scope_area
+                .map(AreaId::new)
+                .transpose()
+                .map_err(|e| corrupt("scope", e))?,
+            scope_path: scope_path
+                .as_deref()
+                .map(AreaPath::parse)
+                .transpose()
+                .map_err(|e| corrupt("scope path", e))?,
+            lab,
+            password_hash,
+            disabled,
+            created_at: from_ms(created_at)?,
+        })
+    })())
+}
+
+fn token_row(r: &Row<'_>) -> Parsed<ApiTokenRow> {
+    let (id, user_id, name, prefix) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+    let (created, expires, revoked): (i64, i64, Option<i64>) = (r.get(4)?, r.get(5)?, r.get(6)?);
+    Ok((|| {
+        Ok(ApiTokenRow {
+            id,
+            user_id,
+            name,
+            prefix,
+            created_at: from_ms(created)?,
+            expires_at: from_ms(expires)?,
+            revoked_at: revoked.map(from_ms).transpose()?,
+        })
+    })())
+}
+
+fn audit_row(r: &Row<'_>) -> Parsed<AuditRow> {
+    let at: i64 = r.get(1)?;
+    let role: Option<String> = r.get(4)?;
+    let (id, actor_id, actor, action) = (r.get(0)?, r.get(2)?, r.get(3)?, r.get(5)?);
+    let (target, detail, address) = (r.get(6)?, r.get(7)?, r.get(8)?);
+    Ok((|| {
+        Ok(AuditRow {
+            id,
+            entry: NewAudit {
+                at: from_ms(at)?,
+                actor_id,
+                actor,
+                role: role
+                    .as_deref()
+                    .map(Role::parse)
+                    .transpose()
+                    .map_err(|e| corrupt("role", e))?,
+                action,
+                target,
+                detail,
+                address,
+            },
+        })
+    })())
+}
+
+fn load_user(c: &Connection, id: i64) -> StoreResult<Option<UserRow>> {
+    c.prepare_cached(&format!("{USER_SELECT} WHERE u.id = ?1"))
+        .map_err(db_err)?
+        .query_row([id], user_row)
+        .optional()
+        .map_err(db_err)?
+        .transpose()
+}
+
+fn load_token(c: &Connection, id: i64) -> StoreResult<Option<ApiTokenRow>> {
+    c.prepare_cached(&format!(
+        "SELECT {TOKEN_COLS} FROM api_tokens WHERE id = ?1"
+    ))
+    .map_err(db_err)?
+    .query_row([id], token_row)
+    .optional()
+    .map_err(db_err)?
+    .transpose()
+}
+
+impl SqliteStore {
+    pub(crate) fn person_by_id(&self, id: PersonId) -> StoreResult<Option<PersonRecord>> {
+        self.read(|c| {
+            let found = c
+                .prepare_cached(&format!(
+                    "SELECT {} FROM persons WHERE id = ?1",
+                    crate::PERSON_COLS
+                ))
+                .map_err(db_err)?
+                .query_row([id.0], rows::person)
+                .optional()
+                .map_err(db_err)?
+                .transpose()?;
+            Ok(rows::with_affiliations(c, found.into_iter().collect())?.pop())
+        })
+    }
+
+    pub(crate) fn site_by_id(&self, id: i64) -> StoreResult<Option<SiteRecord>> {
+        self.read(|c| {
+            c.prepare_cached("SELECT id, area_id, kind, name FROM sites WHERE id = ?1")
+                .map_err(db_err)?
+                .query_row([id], rows::site)
+                .optional()
+                .map_err(db_err)?
+                .transpose()
+        })
+    }
+
+    pub(crate) fn tubes_of_box(&self, box_barcode: &str) -> StoreResult<Vec<String>> {
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached("SELECT barcode FROM tubes WHERE box_barcode = ?1 ORDER BY barcode")
+                .map_err(db_err)?;
+            let out = stmt
+                .query_map([box_barcode], |r| r.get(0))
+                .map_err(db_err)?
+                .collect::<rusqlite::Result<Vec<String>>>()
+                .map_err(db_err)?;
+            Ok(out)
+        })
+    }
+
+    pub(crate) fn insert_user(&self, u: NewUser) -> StoreResult<UserRow> {
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO users(username, display_name, role, scope_area, lab, password_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    u.username,
+                    u.display_name,
+                    u.role.as_str(),
+                    u.scope_area.map(AreaId::get),
+                    u.lab,
+                    u.password_hash,
+                    ms(u.created_at)
+                ],
+            )
+            .map_err(db_err)?;
+            load_user(c, c.last_insert_rowid())?
+                .ok_or_else(|| StoreError::Backend("user vanished".into()))
+        })
+    }
+
+    pub(crate) fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRow>> {
+        self.read(|c| load_user(c, id))
+    }
+
+    pub(crate) fn user_named(&self, username: &str) -> StoreResult<Option<UserRow>> {
+        self.read(|c| {
+            c.prepare_cached(&format!("{USER_SELECT} WHERE u.username = ?1"))
+                .map_err(db_err)?
+                .query_row([username], user_row)
+                .optional()
+                .map_err(db_err)?
+                .transpose()
+        })
+    }
+
+    pub(crate) fn all_users(&self) -> StoreResult<Vec<UserRow>> {
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached(&format!("{USER_SELECT} ORDER BY u.id"))
+                .map_err(db_err)?;
+            rows::collect(stmt.query_map([], user_row))
+        })
+    }
+
+    pub(crate) fn disable_user(&self, id: i64, disabled: bool) -> StoreResult<()> {
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE users SET disabled = ?2 WHERE id = ?1",
+                    params![id, disabled],
+                )
+                .map_err(db_err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("user {id}")));
+            }
+            if disabled {
+                c.execute("DELETE FROM sessions WHERE user_id = ?1", [id])
+                    .map_err(db_err)?;
+            }
+            Ok(())
+        })
+    }
+
+    pub(crate) fn insert_session(&self, s: SessionRow) -> StoreResult<()> {
+        self.write(move |c| {
+            // Expired sessions go as new ones come, so the table stays small.
+            c.execute(
+                "DELETE FROM sessions WHERE expires_at < ?1",
+                [ms(s.created_at)],
+            )
+            .map_err(db_err)?;
+            c.execute(
+                "INSERT INTO sessions(token_hash, user_id, csrf_token, created_at, expires_at, address)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    s.token_hash,
+                    s.user_id,
+                    s.csrf_token,
+                    ms(s.created_at),
+                    ms(s.expires_at),
+                    s.address
+                ],
+            )
+            .map_err(db_err)?;
+            Ok(())
+        })
+    }
+
+    pub(crate) fn find_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<SessionRow>> {
+        self.read(|c| {
+            let row = c
+                .prepare_cached(
+                    "SELECT token_hash, user_id, csrf_token, created_at, expires_at, address
+                     FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
+                )
+                .map_err(db_err)?
+                .query_row(params![token_hash, ms(now)], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                    ))
+                })
+                .optional()
+                .map_err(db_err)?;
+            row.map(
+                |(token_hash, user_id, csrf_token, created, expires, address)| {
+                    Ok(SessionRow {
+                        token_hash,
+                        user_id,
+                        csrf_token,
+                        created_at: from_ms(created)?,
+                        expires_at: from_ms(expires)?,
+                        address,
+                    })
+                },
+            )
+            .transpose()
+        })
+    }
+
+    pub(crate) fn remove_session(&self, token_hash: &str) -> StoreResult<()> {
+        let h = token_hash.to_string();
+        self.write(move |c| {
+            c.execute("DELETE FROM sessions WHERE token_hash = ?1", [h])
+                .map_err(db_err)?;
+            Ok(())
+        })
+    }
+
+    pub(crate) fn insert_token(&self, t: NewApiToken) -> StoreResult<ApiTokenRow> {
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO api_tokens(user_id, name, token_hash, prefix, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    t.user_id,
+                    t.name,
+                    t.token_hash,
+                    t.prefix,
+                    ms(t.created_at),
+                    ms(t.expires_at)
+                ],
+            )
+            .map_err(db_err)?;
+            load_token(c, c.last_insert_rowid())?
+                .ok_or_else(|| StoreError::Backend("token vanished".into()))
+        })
+    }
+
+    pub(crate) fn live_token(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ApiTokenRow>> {
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {TOKEN_COLS} FROM api_tokens
+                 WHERE token_hash = ?1 AND revoked_at IS NULL AND expires_at > ?2"
+            ))
+            .map_err(db_err)?
+            .query_row(params![token_hash, ms(now)], token_row)
+            .optional()
+            .map_err(db_err)?
+            .transpose()
+        })
+    }
+
+    pub(crate) fn all_tokens(&self) -> StoreResult<Vec<ApiTokenRow>> {
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached(&format!("SELECT {TOKEN_COLS} FROM api_tokens ORDER BY id"))
+                .map_err(db_err)?;
+            rows::collect(stmt.query_map([], token_row))
+        })
+    }
+
+    pub(crate) fn revoke_token(&self, id: i64, at: DateTime<Utc>) -> StoreResult<ApiTokenRow> {
+        self.write(move |c| {
+            c.execute(
+                "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id, ms(at)],
+            )
+            .map_err(db_err)?;
+            load_token(c, id)?.ok_or_else(|| StoreError::NotFound(format!("token {id}")))
+        })
+    }
+
+    pub(crate) fn insert_audit(&self, e: NewAudit) -> StoreResult<i64> {
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO audit_log(at, actor_id, actor, role, action, target, detail, address)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    ms(e.at),
+                    e.actor_id,
+                    e.actor,
+                    e.role.map(Role::as_str),
+                    e.action,
+                    e.target,
+                    e.detail,
+                    e.address
+                ],
+            )
+            .map_err(db_err)?;
+            Ok(c.last_insert_rowid())
+        })
+    }
+
+    pub(crate) fn query_audit(&self, f: &AuditFilter) -> StoreResult<Vec<AuditRow>> {
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT id, at, actor_id, actor, role, action, target, detail, address
+                     FROM audit_log
+                     WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR action = ?2)
+                       AND (?3 IS NULL OR target = ?3)
+                       AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)
+                     ORDER BY id DESC LIMIT ?6",
+                )
+                .map_err(db_err)?;
+            rows::collect(stmt.query_map(
+                params![
+                    f.actor,
+                    f.action,
+                    f.target,
+                    f.since.map(ms),
+                    f.until.map(ms),
+                    f.limit
+                ],
+                audit_row,
+            ))
+        })
+    }
+}
