@@ -53,3 +53,14 @@ export async function scan(page, code, input = '#scan-input') {
   await page.keyboard.type(code, { delay: 2 });
   await page.keyboard.press('Enter');
 }
+
+/** Signs in through the login page as a demo account (password in the README). */
+export async function signIn(page, base, username) {
+  await page.goto(`${base}/#/login`);
+  await page.waitForSelector('#login-username');
+  await page.fill('#login-username', username);
+  await page.fill('#login-password', 'gridsweep-demo');
+  await page.click('#login-submit');
+  await page.waitForFunction(() => !location.hash.startsWith('#/login'), null, { timeout: 10_000 });
+  await page.waitForSelector('#whoami');
+}

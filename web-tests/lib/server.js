@@ -59,9 +59,34 @@ export async function startServer() {
   };
 }
 
-/** A JSON API call; returns `{ status, body }`. */
-export async function call(base, method, path, body, headers = {}) {
-  const init = { method, headers: { ...headers } };
+/** The demo accounts' password (README). */
+export const DEMO_PASSWORD = 'gridsweep-demo';
+
+const sessions = new Map();
+
+/** Signs in over HTTP as a demo account; returns the cookie and CSRF token. */
+export async function session(base, username = 'command') {
+  const key = `${base} ${username}`;
+  if (!sessions.has(key)) {
+    const res = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username, password: DEMO_PASSWORD }),
+    });
+    if (res.status !== 200) throw new Error(`login as ${username}: ${res.status} ${await res.text()}`);
+    const body = await res.json();
+    const cookie = (res.headers.get('set-cookie') || '').split(';')[0];
+    sessions.set(key, { cookie, csrf: body.csrf_token });
+  }
+  return sessions.get(key);
+}
+
+/** A JSON API call as district command (`as` names another demo
+ * account); returns `{ status, body }`. */
+export async function call(base, method, path, body, headers = {}, as = 'command') {
+  const s = await session(base, as);
+  const init = { method, headers: { Cookie: s.cookie, ...headers } };
+  if (method !== 'GET') init.headers['X-CSRF-Token'] = s.csrf;
   if (body !== undefined) {
     if (typeof body === 'string' || body instanceof Uint8Array) {
       init.body = body;

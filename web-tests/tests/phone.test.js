@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.js';
-import { launch, shot, scan, waitText, watchErrors } from '../lib/browser.js';
+import { launch, shot, scan, signIn, waitText, watchErrors } from '../lib/browser.js';
 import { importPeople, setupRound, chooseSetup, tube } from '../lib/fixture.js';
 
 let server;
@@ -40,6 +40,7 @@ test('sampler on a phone, offline queue survives closing the tab', async () => {
   });
   let page = await context.newPage();
   const errors = watchErrors(page);
+  await signIn(page, server.url, 'sampler');
   await page.goto(`${server.url}/#/sampler`);
   await waitText(page, 'h1', '采样');
   await fitsWidth(page);

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.js';
-import { launch, shot, scan, waitText, watchErrors } from '../lib/browser.js';
+import { launch, shot, scan, signIn, waitText, watchErrors } from '../lib/browser.js';
 import { importPeople, setupRound, chooseSetup, tube } from '../lib/fixture.js';
 import { wrongCheck, withCheck } from '../lib/ids.js';
 
@@ -31,6 +31,7 @@ before(async () => {
   context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
   page = await context.newPage();
   errors = watchErrors(page);
+  await signIn(page, server.url, 'sampler');
 });
 
 after(async () => {
@@ -164,6 +165,8 @@ test('sampler offline: 5 scans queue, sync once when the network returns', async
 });
 
 test('lab: receive by scanning, post a suspect result, upload a sheet', async () => {
+  await page.click('#logout');
+  await signIn(page, server.url, 'lab');
   await page.goto(`${server.url}/#/lab`);
   await waitText(page, 'h1', '检测机构');
 

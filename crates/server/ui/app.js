@@ -5,12 +5,14 @@
 
 import { t, setLang, lang, onLangChange, applyDocumentLang } from './i18n.js';
 import { h, replace } from './dom.js';
+import { me, logout } from './api.js';
 
 /** `path` is a pattern; `:name` segments become params. `nav` pages are linked in the header. */
 export const PAGES = [
   { path: '', title: 'nav.home', load: () => import('./pages/home.js') },
   { path: 'sampler', title: 'nav.sampler', nav: true, load: () => import('./pages/sampler.js') },
   { path: 'lab', title: 'nav.lab', nav: true, load: () => import('./pages/lab.js') },
+  { path: 'login', title: 'nav.login', public: true, load: () => import('./pages/login.js') },
 ];
 
 function match(hash) {
@@ -27,6 +29,13 @@ function match(hash) {
 }
 
 const main = () => document.getElementById('main');
+let signedIn = null;
+
+async function onLogout() {
+  await logout().catch(() => {});
+  signedIn = null;
+  location.hash = '#/login';
+}
 let cleanup = null;
 let mountedKey = null;
 
@@ -35,11 +44,15 @@ function renderChrome(active) {
   document.getElementById('brand-name').textContent = t('app.name');
   const nav = document.getElementById('nav');
   nav.setAttribute('aria-label', t('app.nav_label'));
+  const account = signedIn
+    ? [h('li', { class: 'account' }, h('span', { id: 'whoami' }, t('login.signed_in_as', { name: signedIn.username }))),
+      h('li', {}, h('button', { type: 'button', id: 'logout', onclick: onLogout }, t('login.sign_out')))]
+    : [];
   replace(nav, h('ul', {}, PAGES.filter((p) => p.nav).map((p) =>
     h('li', {}, h('a', {
       href: `#/${p.path}`,
       'aria-current': active === p ? 'page' : undefined,
-    }, t(p.title))))));
+    }, t(p.title)))), account));
   const btn = document.getElementById('lang');
   btn.textContent = t('app.lang_switch');
   btn.setAttribute('aria-label', t('app.lang_switch_label'));
@@ -48,6 +61,14 @@ function renderChrome(active) {
 
 async function route({ focus = true } = {}) {
   const m = match(location.hash);
+  if (m && !m.page.public) {
+    signedIn = await me().catch(() => null);
+    if (!signedIn) {
+      sessionStorage.setItem('gs_next', location.hash || '#/');
+      location.hash = '#/login';
+      return;
+    }
+  }
   renderChrome(m && m.page);
   if (cleanup) {
     try { cleanup(); } catch (e) { console.error(e); }
@@ -85,6 +106,12 @@ applyDocumentLang();
 document.getElementById('lang').addEventListener('click', () => setLang(lang() === 'zh' ? 'en' : 'zh'));
 onLangChange(() => route({ focus: false }).then(() => document.getElementById('lang').focus()));
 window.addEventListener('hashchange', () => route());
+window.addEventListener('gs-signed-out', () => {
+  if (location.hash !== '#/login') {
+    sessionStorage.setItem('gs_next', location.hash || '#/');
+    location.hash = '#/login';
+  }
+});
 route({ focus: false });
 
 // Lets the pages load with no network (see sw.js); the queue itself is in IndexedDB.

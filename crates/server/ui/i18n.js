@@ -17,12 +17,22 @@ export const messages = {
     'nav.home': '首页',
     'nav.sampler': '采样',
     'nav.lab': '检测机构',
+    'nav.login': '登录',
+
+    'login.title': '登录',
+    'login.username': '用户名',
+    'login.password': '密码',
+    'login.submit': '登录',
+    'login.failed': '用户名或密码不正确。',
+    'login.hint': '演示账号见 README（密码 gridsweep-demo）。',
+    'login.signed_in_as': '已登录：{name}',
+    'login.sign_out': '退出',
 
     'home.title': '选择工作',
     'home.intro': '请选择您今天的工作。采样页面离线也能用，恢复网络后自动同步。',
     'home.sampler_desc': '选择轮次和采样点，扫描采样管和受检者证件，满管封管。',
     'home.lab_desc': '扫码收样，逐管录入结果或上传结果表。',
-    'home.more': '指挥大屏、事件、网格员和报告页面在账号登录上线后开放。',
+    'home.more': '指挥大屏、事件、网格员和报告页面尚在建设中；事件、覆盖情况和报告现可通过 API 查看（/api/v1/incidents）。',
 
     'common.online': '在线',
     'common.offline': '离线',
@@ -194,13 +204,23 @@ export const messages = {
 
     'nav.home': 'Home',
     'nav.sampler': 'Sampling',
+    'nav.login': 'Sign in',
+
+    'login.title': 'Sign in',
+    'login.username': 'User name',
+    'login.password': 'Password',
+    'login.submit': 'Sign in',
+    'login.failed': 'Wrong user name or password.',
+    'login.hint': 'Demo accounts are listed in the README (password gridsweep-demo).',
+    'login.signed_in_as': 'Signed in: {name}',
+    'login.sign_out': 'Sign out',
     'nav.lab': 'Lab',
 
     'home.title': 'Choose your work',
     'home.intro': 'Choose what you are doing today. The sampling page works offline and syncs when the network returns.',
     'home.sampler_desc': 'Pick a round and site, scan the tube and each person, seal when full.',
     'home.lab_desc': 'Receive tubes by scanning, enter results one by one or upload a result sheet.',
-    'home.more': 'The command dashboard, incident, grid-worker and report pages open once accounts and login are in place.',
+    'home.more': 'The command dashboard, incident, grid-worker and report pages are still being built; incidents, coverage and reports are available through the API (/api/v1/incidents).',
 
     'common.online': 'Online',
     'common.offline': 'Offline',

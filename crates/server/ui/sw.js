@@ -19,6 +19,7 @@ const SHELL = [
   '/ui/pages/home.js',
   '/ui/pages/sampler.js',
   '/ui/pages/lab.js',
+  '/ui/pages/login.js',
 ];
 
 self.addEventListener('install', (e) => {

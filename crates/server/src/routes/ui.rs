@@ -48,6 +48,7 @@ const ASSETS: &[Asset] = assets![
     "pages/home.js" => JS,
     "pages/sampler.js" => JS,
     "pages/lab.js" => JS,
+    "pages/login.js" => JS,
     "sw.js" => JS,
 ];
 

@@ -7,7 +7,7 @@
 
 import { t, errorText, formatTime, messages } from '../i18n.js';
 import { h, replace, field, select } from '../dom.js';
-import { get, post } from '../api.js';
+import { get, post, me } from '../api.js';
 import { readPersonScan, isBarcode, mask, DOCUMENT_KINDS } from '../lib/idcheck.js';
 import * as feedback from '../lib/feedback.js';
 import * as queue from '../lib/queue.js';
@@ -176,7 +176,12 @@ export async function mount(root) {
       rounds = (await cached('/api/v1/rounds')).filter((r) => !r.closed && Date.parse(r.ends_at) > now);
       replace(roundSel, h('option', { value: '' }, rounds.length ? t('common.choose') : t('sampler.no_rounds')),
         rounds.map((r) => h('option', { value: String(r.id), selected: state.setup && state.setup.round.id === r.id }, `${r.name} (${r.pool_size}:1)`)));
-      const roots = await cached('/api/v1/areas');
+      // Start at the account's own area: a community's sampler cannot (and
+      // need not) list the district above it.
+      const account = await me();
+      const roots = account && account.scope_area
+        ? [await cached(`/api/v1/areas/${account.scope_area}`)]
+        : await cached('/api/v1/areas');
       const prev = state.setup && state.setup.areas ? state.setup.areas : [];
       await addLevel(1, roots, prev[0]);
       await loadSites(prev[prev.length - 1]);
