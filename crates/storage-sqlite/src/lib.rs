@@ -161,7 +161,7 @@ impl SqliteStore {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )
                 .map_err(db_err)?;
-                configure(&c).map_err(db_err)?;
+                configure_reader(&c).map_err(db_err)?;
                 c
             }
         };
@@ -180,11 +180,16 @@ fn configure(c: &Connection) -> rusqlite::Result<()> {
     c.pragma_update(None, "synchronous", "FULL")?;
     c.pragma_update(None, "cache_size", -65536)?;
     c.pragma_update(None, "temp_store", "MEMORY")?;
-    // Readers map the file instead of copying pages: WAL makes a reader
-    // drop its page cache whenever the writer has committed, and with a
-    // map that costs nothing.
-    c.pragma_update(None, "mmap_size", 1i64 << 31)?;
     Ok(())
+}
+
+/// Readers map the file instead of copying pages: WAL makes a reader drop
+/// its page cache whenever the writer has committed, and with a map that
+/// costs nothing. (The writer keeps its own cache and maps nothing, so a
+/// bulk load's resident memory stays small.)
+fn configure_reader(c: &Connection) -> rusqlite::Result<()> {
+    configure(c)?;
+    c.pragma_update(None, "mmap_size", 1i64 << 31)
 }
 
 /// Upper bound of the string range holding every path under `prefix`:
