@@ -38,6 +38,10 @@ pub struct DemoArgs {
     /// Also write the report workbook here.
     #[arg(long, value_name = "FILE")]
     pub xlsx: Option<PathBuf>,
+    /// Write every answer the lab account received during the replay here
+    /// (a JSON array), so what a lab gets to see can be checked.
+    #[arg(long, value_name = "FILE")]
+    pub lab_answers: Option<PathBuf>,
 }
 
 /// A drill scenario (see docs/scenario-format.md).
@@ -280,6 +284,8 @@ struct Api {
     base: String,
     http: reqwest::Client,
     tokens: DrillTokens,
+    /// Every answer given to the lab account, when asked to keep them.
+    lab_answers: Option<std::sync::Mutex<Vec<Value>>>,
 }
 
 /// Bearer tokens of the accounts the replay acts as.
@@ -377,6 +383,13 @@ impl Api {
             .with_context(|| format!("{method} {path}"))?;
         let status = r.status();
         let v: Value = r.json().await.unwrap_or(Value::Null);
+        if std::ptr::eq(token, &t.lab)
+            && let Some(keep) = &self.lab_answers
+        {
+            keep.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(v.clone());
+        }
         if !status.is_success() {
             bail!("{method} {path}: {status} {v}");
         }
@@ -454,7 +467,11 @@ pub fn run(store: Arc<dyn Store>, args: DemoArgs) -> Result<()> {
     // The documented demo accounts (README), so the UI can be tried after.
     gridsweep_server::create_demo_users(&*store)?;
     let rt = tokio::runtime::Runtime::new()?;
-    let report = rt.block_on(replay(store, &scenario))?;
+    let (report, lab_answers) =
+        rt.block_on(replay(store, &scenario, args.lab_answers.is_some()))?;
+    if let Some(p) = &args.lab_answers {
+        std::fs::write(p, serde_json::to_vec(&lab_answers)?)?;
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -621,7 +638,11 @@ fn bp<T>(f: impl FnOnce() -> T) -> T {
 
 /// Replays the scenario against a server started in this process on
 /// 127.0.0.1:0 and returns the report it computes.
-pub async fn replay(store: Arc<dyn Store>, s: &Scenario) -> Result<Report> {
+pub async fn replay(
+    store: Arc<dyn Store>,
+    s: &Scenario,
+    keep_lab_answers: bool,
+) -> Result<(Report, Vec<Value>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -640,11 +661,17 @@ pub async fn replay(store: Arc<dyn Store>, s: &Scenario) -> Result<Report> {
         base,
         http: reqwest::Client::new(),
         tokens,
+        lab_answers: keep_lab_answers.then(Default::default),
     });
     let out = drive(&api, store, s).await;
     let _ = stop.send(());
     let _ = server.await;
-    out
+    let answers = api
+        .lab_answers
+        .as_ref()
+        .map(|m| m.lock().unwrap_or_else(|p| p.into_inner()).clone())
+        .unwrap_or_default();
+    Ok((out?, answers))
 }
 
 async fn drive(api: &Arc<Api>, store: Arc<dyn Store>, s: &Scenario) -> Result<Report> {
