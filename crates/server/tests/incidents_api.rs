@@ -5,12 +5,22 @@
 mod common;
 
 use common::{TestServer, blocking, error_code, stores};
+use gridsweep_domain::Role;
 use gridsweep_storage::testsuite::pipeline_fixture;
 use serde_json::{Value, json};
 
+/// POST as the first role the route table lists for the route.
 async fn post(srv: &TestServer, path: &str, body: Value) -> (u16, Value) {
-    let r = srv
-        .client
+    send(srv.client_for("post", path), srv, path, body).await
+}
+
+/// POST as a given role.
+async fn post_as(srv: &TestServer, role: Role, path: &str, body: Value) -> (u16, Value) {
+    send(srv.client_as(role), srv, path, body).await
+}
+
+async fn send(client: reqwest::Client, srv: &TestServer, path: &str, body: Value) -> (u16, Value) {
+    let r = client
         .post(format!("{}{path}", srv.base))
         .json(&body)
         .send()
@@ -132,25 +142,37 @@ async fn suspect_result_opens_incident_at_once() {
         assert_eq!(s, 201, "{p}");
         let dec = p["effects"][0]["decision"].as_i64().unwrap();
         let path = format!("/api/v1/incidents/{id}/decisions/{dec}/confirm");
-        let (s, b) = post(
+        // District command may not confirm what the playbook gives the CDC.
+        let (s, b) = post_as(&srv, Role::Command, &path, json!({ "by": "指挥长" })).await;
+        assert_eq!((s, error_code(&b).as_str()), (403, "role_not_allowed"));
+        // An account acts in its own role only.
+        let (s, b) = post_as(&srv, Role::Cdc, &path, json!({ "role": "grid_worker" })).await;
+        assert_eq!((s, error_code(&b).as_str()), (422, "role_mismatch"));
+        let (s, _) = post_as(
             &srv,
+            Role::Cdc,
             &path,
-            json!({ "by": "网格员", "role": "grid_worker" }),
+            json!({ "by": "刘医生", "role": "cdc" }),
         )
         .await;
-        assert_eq!((s, error_code(&b).as_str()), (403, "role_not_allowed"));
-        let (s, _) = post(&srv, &path, json!({ "by": "刘医生", "role": "cdc" })).await;
         assert_eq!(s, 200);
-        let (s, b) = post(&srv, &path, json!({ "by": "刘医生", "role": "cdc" })).await;
+        let (s, b) = post_as(&srv, Role::Cdc, &path, json!({ "by": "刘医生" })).await;
         assert_eq!((s, error_code(&b).as_str()), (409, "decision_not_pending"));
         let (s, ds) = srv.get(&format!("/api/v1/incidents/{id}/decisions")).await;
         assert_eq!(s, 200);
-        assert_eq!(ds[0]["decided_by"], "刘医生");
+        assert!(
+            ds[0]["decided_by"]
+                .as_str()
+                .unwrap()
+                .starts_with("刘医生 ("),
+            "{ds}"
+        );
         assert_eq!(ds[0]["decided_role"], "cdc");
-        let (s, b) = post(
+        let (s, b) = post_as(
             &srv,
+            Role::Cdc,
             &format!("/api/v1/incidents/{id}/decisions/999/confirm"),
-            json!({ "by": "x", "role": "cdc" }),
+            json!({}),
         )
         .await;
         assert_eq!((s, error_code(&b).as_str()), (404, "decision_unknown"));
@@ -188,7 +210,7 @@ async fn suspect_result_opens_incident_at_once() {
         assert_eq!(s, 200);
         assert_eq!(r["retests"]["members"], 20);
         let html = srv
-            .client
+            .client_as(Role::Command)
             .get(format!("{}/api/v1/incidents/{id}/report/html", srv.base))
             .send()
             .await
@@ -201,7 +223,7 @@ async fn suspect_result_opens_incident_at_once() {
         );
         assert!(html.text().await.unwrap().contains("事件报告"));
         let xlsx = srv
-            .client
+            .client_as(Role::Command)
             .get(format!("{}/api/v1/incidents/{id}/report/xlsx", srv.base))
             .send()
             .await
