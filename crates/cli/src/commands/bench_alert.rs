@@ -86,13 +86,24 @@ async fn bench(store: Arc<SqliteStore>, args: AlertArgs) -> Result<()> {
         })
         .await
     });
+    // Act as the people of the flow: a sampler's device, the lab, command.
+    let tokens = std::sync::Arc::new(super::demo::drill_tokens(&*store)?);
     let http = reqwest::Client::new();
     let post = |path: String, body: Value| {
         let http = http.clone();
         let base = base.clone();
+        let tokens = tokens.clone();
         async move {
+            let token = if path.starts_with("/api/v1/sync") {
+                &tokens.sampler
+            } else if path.starts_with("/api/v1/lab/") || path.starts_with("/api/v1/results") {
+                &tokens.lab
+            } else {
+                &tokens.command
+            };
             let r = http
                 .post(format!("{base}{path}"))
+                .bearer_auth(token)
                 .json(&body)
                 .send()
                 .await?;
@@ -104,7 +115,9 @@ async fn bench(store: Arc<SqliteStore>, args: AlertArgs) -> Result<()> {
             Ok::<Value, anyhow::Error>(v)
         }
     };
-    let roots = store.roots()?;
+    // The demo district (the first root): the drill's accounts are scoped
+    // to it; the other districts make the roster city-sized.
+    let roots: Vec<_> = store.roots()?.into_iter().take(1).collect();
     let mut huts: Vec<SiteRecord> = Vec::new();
     for r in &roots {
         huts.extend(
@@ -169,6 +182,7 @@ async fn bench(store: Arc<SqliteStore>, args: AlertArgs) -> Result<()> {
         .await?;
         let incidents: Value = http
             .get(format!("{base}/api/v1/incidents"))
+            .bearer_auth(&tokens.command)
             .send()
             .await?
             .json()
@@ -184,6 +198,7 @@ async fn bench(store: Arc<SqliteStore>, args: AlertArgs) -> Result<()> {
             .context("incident not readable after the result returned")?;
         let tasks: Value = http
             .get(format!("{base}/api/v1/incidents/{inc}/tasks"))
+            .bearer_auth(&tokens.command)
             .send()
             .await?
             .json()

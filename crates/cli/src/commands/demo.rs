@@ -289,11 +289,11 @@ struct Api {
 }
 
 /// Bearer tokens of the accounts the replay acts as.
-struct DrillTokens {
-    command: String,
-    cdc: String,
-    sampler: String,
-    lab: String,
+pub(crate) struct DrillTokens {
+    pub(crate) command: String,
+    pub(crate) cdc: String,
+    pub(crate) sampler: String,
+    pub(crate) lab: String,
 }
 
 /// The lab the drill's results come from.
@@ -301,7 +301,7 @@ const DRILL_LAB: &str = "高新区核酸检测实验室";
 
 /// Creates (once) the drill's token-only accounts, scoped to the district,
 /// and issues each a fresh token valid for a day.
-fn drill_tokens(store: &dyn Store) -> Result<DrillTokens> {
+pub(crate) fn drill_tokens(store: &dyn Store) -> Result<DrillTokens> {
     use gridsweep_domain::{AreaLevel, Role};
     use gridsweep_server::auth::{random_token, sha256_hex};
     use gridsweep_storage::{NewApiToken, NewUser};
