@@ -213,6 +213,14 @@ impl AreaPath {
             .collect()
     }
 
+    /// The exclusive upper bound of the string range holding this path and
+    /// every path under it (`/1/7/` → `/1/70`): paths end in '/', and '0'
+    /// is the byte after '/'. Lets a subtree be an index range scan in any
+    /// database.
+    pub fn range_end(&self) -> String {
+        format!("{}0", &self.0[..self.0.len() - 1])
+    }
+
     /// Whether `self` is `other` or lies under it.
     pub fn is_within(&self, other: &AreaPath) -> bool {
         self.0.starts_with(&other.0)
@@ -240,6 +248,9 @@ mod tests {
         let b = a.child(AreaId::new(42).unwrap());
         assert_eq!(b.as_str(), "/1/42/");
         assert!(b.is_within(&a));
+        // The subtree is the half-open range [path, range_end).
+        assert_eq!(b.range_end(), "/1/420");
+        assert!("/1/42/7/" < b.range_end().as_str() && "/1/43/" > b.range_end().as_str());
         assert!(!a.is_within(&b));
         assert_eq!(b.ids().len(), 2);
         assert!(AreaPath::parse("/1/x/").is_err());

@@ -1,9 +1,9 @@
 //! Accounts, sessions, API tokens and the audit trail on PostgreSQL.
 
-use crate::pipeline_tx::ms;
 use crate::{PERSON_COLS, PgStore, db_err, rows};
 use chrono::{DateTime, Utc};
 use gridsweep_domain::{AreaId, AreaPath, PersonId, Role};
+use gridsweep_storage::stamp::{from_ms, ms};
 use gridsweep_storage::*;
 use postgres::{GenericClient, Row};
 
@@ -15,10 +15,6 @@ const TOKEN_COLS: &str = "id, user_id, name, prefix, created_at, expires_at, rev
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
-}
-
-fn from_ms(v: i64) -> StoreResult<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(v).ok_or_else(|| corrupt("time", v))
 }
 
 fn user_row(r: &Row) -> StoreResult<UserRow> {

@@ -19,8 +19,9 @@ use gridsweep_storage::pipeline::{
     TubeRow,
 };
 use gridsweep_storage::response;
+use gridsweep_storage::stamp::ms;
 use gridsweep_storage::*;
-use pipeline_tx::{PgTx, ms};
+use pipeline_tx::PgTx;
 use postgres::{Client, Config, NoTls, Transaction};
 use std::io::Write;
 use std::sync::Mutex;
@@ -165,12 +166,6 @@ fn response_lock(tx: &mut Transaction<'_>) -> StoreResult<()> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&0x6772_6964_7270_i64])
         .map_err(db_err)?;
     Ok(())
-}
-
-/// Upper bound of the string range holding every path under `prefix`.
-fn path_upper(prefix: &AreaPath) -> String {
-    let s = prefix.as_str();
-    format!("{}0", &s[..s.len() - 1])
 }
 
 /// Escapes a value for COPY's text format.
@@ -393,7 +388,7 @@ impl Store for PgStore {
         levels: &[AreaLevel],
     ) -> StoreResult<Vec<AreaNode>> {
         let (lo, hi) = match within {
-            Some(p) => (p.as_str().to_string(), path_upper(p)),
+            Some(p) => (p.as_str().to_string(), p.range_end()),
             None => ("/".to_string(), "0".to_string()),
         };
         let levels: Vec<&str> = levels.iter().map(|l| l.as_str()).collect();
@@ -450,7 +445,7 @@ impl Store for PgStore {
                         &name_hi,
                         &upper,
                         &within.as_str(),
-                        &path_upper(within),
+                        &within.range_end(),
                         &i64::from(limit),
                     ],
                 )
@@ -503,7 +498,7 @@ impl Store for PgStore {
             c.query(
                 "SELECT id, area_id, kind, name FROM sites
                  WHERE area_path >= $1 AND area_path < $2 ORDER BY id",
-                &[&within.as_str(), &path_upper(within)],
+                &[&within.as_str(), &within.range_end()],
             )
             .map_err(db_err)?
             .iter()
@@ -745,7 +740,7 @@ impl Store for PgStore {
                         "SELECT {PERSON_COLS} FROM persons
                          WHERE area_path >= $1 AND area_path < $2 ORDER BY id LIMIT $3"
                     ),
-                    &[&within.as_str(), &path_upper(within), &i64::from(limit)],
+                    &[&within.as_str(), &within.range_end(), &i64::from(limit)],
                 )
                 .map_err(db_err)?
                 .iter()

@@ -1,25 +1,13 @@
 //! [`PipelineTx`] over a PostgreSQL transaction.
 
 use crate::db_err;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use gridsweep_domain::pipeline::{CtValues, Outcome, TubeKind, TubeStatus};
 use gridsweep_domain::{AreaId, DocumentKind, PersonId};
 use gridsweep_storage::pipeline::*;
+use gridsweep_storage::stamp::{from_ms, ms, opt_ms};
 use gridsweep_storage::{StoreError, StoreResult};
 use postgres::{GenericClient, Row};
-
-/// Milliseconds since the epoch, as stored.
-pub fn ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-fn from_ms(v: i64) -> StoreResult<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(v).ok_or_else(|| StoreError::Corrupt(format!("time {v}")))
-}
-
-fn opt_ms(v: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
-    v.map(from_ms).transpose()
-}
 
 fn corrupt(what: &str, v: &str) -> StoreError {
     StoreError::Corrupt(format!("{what}: {v}"))

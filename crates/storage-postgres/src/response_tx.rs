@@ -1,7 +1,7 @@
 //! [`ResponseTx`] over a PostgreSQL transaction.
 
-use crate::pipeline_tx::{PgTx, TUBE_COLS, ms, tube_row};
-use crate::{db_err, path_upper};
+use crate::db_err;
+use crate::pipeline_tx::{PgTx, TUBE_COLS, tube_row};
 use chrono::{DateTime, Utc};
 use gridsweep_domain::{AffiliationKind, AreaId, AreaLevel, AreaPath, PersonId};
 use gridsweep_response::coverage::RosterEntry;
@@ -12,6 +12,7 @@ use gridsweep_response::report::{
 use gridsweep_response::*;
 use gridsweep_storage::pipeline::{NewRound, PipelineTx};
 use gridsweep_storage::response::{PersonFact, PersonMark, ResponseTx, RoundTube, mask_doc};
+use gridsweep_storage::stamp::{from_ms, ms, opt_ms};
 use gridsweep_storage::{StoreError, StoreResult};
 use postgres::Row;
 use postgres::types::ToSql;
@@ -38,14 +39,6 @@ fn opt_unjs<T: DeserializeOwned>(s: Option<String>) -> StoreResult<Option<T>> {
 
 fn word<T>(parse: fn(&str) -> Option<T>, what: &str, s: &str) -> StoreResult<T> {
     parse(s).ok_or_else(|| StoreError::Corrupt(format!("{what}: {s}")))
-}
-
-fn from_ms(v: i64) -> StoreResult<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(v).ok_or_else(|| StoreError::Corrupt(format!("time {v}")))
-}
-
-fn opt_ms(v: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
-    v.map(from_ms).transpose()
 }
 
 fn area_id(v: i64) -> StoreResult<AreaId> {
@@ -208,7 +201,7 @@ impl ResponseTx for PgTx<'_, '_> {
     }
 
     fn residents_under(&mut self, path: &AreaPath, limit: u32) -> StoreResult<Vec<PersonFact>> {
-        let hi = path_upper(path);
+        let hi = path.range_end();
         self.facts(
             &format!(
                 "SELECT {PERSON_FACT_COLS} FROM persons
@@ -241,7 +234,7 @@ impl ResponseTx for PgTx<'_, '_> {
     }
 
     fn areas_under(&mut self, path: &AreaPath, lv: AreaLevel) -> StoreResult<Vec<AreaBrief>> {
-        let hi = path_upper(path);
+        let hi = path.range_end();
         let rows = self.q(
             "SELECT id, name FROM areas WHERE path >= $1 AND path < $2 AND level = $3 ORDER BY id",
             &[&path.as_str(), &hi, &lv.as_str()],
@@ -258,7 +251,7 @@ impl ResponseTx for PgTx<'_, '_> {
     }
 
     fn grid_areas_under(&mut self, path: &AreaPath) -> StoreResult<Vec<AreaBrief>> {
-        let hi = path_upper(path);
+        let hi = path.range_end();
         let rows = self.q(
             "SELECT id, level, name FROM areas
              WHERE path >= $1 AND path < $2 AND level != 'household' ORDER BY id",
@@ -829,7 +822,7 @@ impl ResponseTx for PgTx<'_, '_> {
     }
 
     fn roster_coverage(&mut self, path: &AreaPath, round: i64) -> StoreResult<Vec<RosterEntry>> {
-        let hi = path_upper(path);
+        let hi = path.range_end();
         self.q(
             "SELECT p.id, p.name, p.doc_kind, p.doc_number, p.area_path, h.name,
                     EXISTS(SELECT 1 FROM samples s WHERE s.round_id = $3 AND s.person_id = p.id),

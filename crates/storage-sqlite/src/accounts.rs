@@ -1,9 +1,9 @@
 //! Accounts, sessions, API tokens and the audit trail on SQLite.
 
-use crate::pipeline_tx::{from_ms, ms};
 use crate::{SqliteStore, db_err, rows};
 use chrono::{DateTime, Utc};
 use gridsweep_domain::{AreaId, AreaPath, PersonId, Role};
+use gridsweep_storage::stamp::{from_ms, ms};
 use gridsweep_storage::*;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 

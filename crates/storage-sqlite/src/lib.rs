@@ -21,8 +21,9 @@ use gridsweep_storage::pipeline::{
     TubeRow,
 };
 use gridsweep_storage::response;
+use gridsweep_storage::stamp::ms;
 use gridsweep_storage::*;
-use pipeline_tx::{SqliteTx, ms};
+use pipeline_tx::SqliteTx;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -192,13 +193,6 @@ fn configure_reader(c: &Connection) -> rusqlite::Result<()> {
     c.pragma_update(None, "mmap_size", 1i64 << 31)
 }
 
-/// Upper bound of the string range holding every path under `prefix`:
-/// paths end in '/', and '0' is the next byte after '/'.
-pub(crate) fn path_upper(prefix: &AreaPath) -> String {
-    let s = prefix.as_str();
-    format!("{}0", &s[..s.len() - 1])
-}
-
 const AREA_COLS: &str = "id, parent_id, level, name, path, resident_count";
 pub(crate) const PERSON_COLS: &str =
     "id, name, doc_kind, doc_number, gender, birth_date, phone, household_id, area_path";
@@ -362,7 +356,7 @@ impl Store for SqliteStore {
         levels: &[AreaLevel],
     ) -> StoreResult<Vec<AreaNode>> {
         let (lo, hi) = match within {
-            Some(p) => (p.as_str().to_string(), path_upper(p)),
+            Some(p) => (p.as_str().to_string(), p.range_end()),
             None => ("/".to_string(), "0".to_string()),
         };
         let all = self.read(|c| {
@@ -403,7 +397,7 @@ impl Store for SqliteStore {
             return Ok(Vec::new());
         }
         let lo = within.as_str();
-        let hi = path_upper(within);
+        let hi = within.range_end();
         let name_hi = format!("{query}\u{10FFFF}");
         self.read(|c| {
             let mut stmt = c
@@ -467,7 +461,7 @@ impl Store for SqliteStore {
                      WHERE area_path >= ?1 AND area_path < ?2 ORDER BY id",
                 )
                 .map_err(db_err)?;
-            rows::collect(stmt.query_map(params![within.as_str(), path_upper(within)], rows::site))
+            rows::collect(stmt.query_map(params![within.as_str(), within.range_end()], rows::site))
         })
     }
 
@@ -736,7 +730,7 @@ impl Store for SqliteStore {
                 ))
                 .map_err(db_err)?;
             let found = rows::collect(stmt.query_map(
-                params![within.as_str(), path_upper(within), limit],
+                params![within.as_str(), within.range_end(), limit],
                 rows::person,
             ))?;
             rows::with_affiliations(c, found)

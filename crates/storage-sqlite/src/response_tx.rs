@@ -1,8 +1,8 @@
 //! [`ResponseTx`] over an SQLite connection (inside a write transaction,
 //! or on a reader connection for the read-only calls).
 
-use crate::pipeline_tx::{SqliteTx, TUBE_COLS, from_ms, ms, tube_row};
-use crate::{db_err, path_upper};
+use crate::db_err;
+use crate::pipeline_tx::{SqliteTx, TUBE_COLS, tube_row};
 use chrono::{DateTime, Utc};
 use gridsweep_domain::{AffiliationKind, AreaId, AreaLevel, AreaPath, PersonId};
 use gridsweep_response::coverage::RosterEntry;
@@ -13,6 +13,7 @@ use gridsweep_response::report::{
 use gridsweep_response::*;
 use gridsweep_storage::pipeline::{NewRound, PipelineTx};
 use gridsweep_storage::response::{PersonFact, PersonMark, ResponseTx, RoundTube, mask_doc};
+use gridsweep_storage::stamp::{from_ms, ms, opt_ms};
 use gridsweep_storage::{StoreError, StoreResult};
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
@@ -36,10 +37,6 @@ fn opt_unjs<T: DeserializeOwned>(s: Option<String>) -> StoreResult<Option<T>> {
 
 fn word<T>(parse: fn(&str) -> Option<T>, what: &str, s: &str) -> StoreResult<T> {
     parse(s).ok_or_else(|| StoreError::Corrupt(format!("{what}: {s}")))
-}
-
-fn opt_ms(v: Option<i64>) -> StoreResult<Option<DateTime<Utc>>> {
-    v.map(from_ms).transpose()
 }
 
 fn area_id(v: i64) -> StoreResult<AreaId> {
@@ -226,7 +223,7 @@ impl ResponseTx for SqliteTx<'_> {
                 "SELECT {PERSON_FACT_COLS} FROM persons
                  WHERE area_path >= ?1 AND area_path < ?2 ORDER BY id LIMIT ?3"
             ),
-            params![path.as_str(), path_upper(path), limit],
+            params![path.as_str(), path.range_end(), limit],
         )
     }
 
@@ -272,7 +269,7 @@ impl ResponseTx for SqliteTx<'_> {
             .map_err(db_err)?;
         let rows = stmt
             .query_map(
-                params![path.as_str(), path_upper(path), level.as_str()],
+                params![path.as_str(), path.range_end(), level.as_str()],
                 |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
             )
             .map_err(db_err)?
@@ -298,7 +295,7 @@ impl ResponseTx for SqliteTx<'_> {
             )
             .map_err(db_err)?;
         let rows = stmt
-            .query_map(params![path.as_str(), path_upper(path)], |r| {
+            .query_map(params![path.as_str(), path.range_end()], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
@@ -1119,7 +1116,7 @@ impl ResponseTx for SqliteTx<'_> {
                  WHERE p.area_path >= ?1 AND p.area_path < ?2 ORDER BY p.area_path, p.id",
             )
             .map_err(db_err)?
-            .query_map(params![path.as_str(), path_upper(path), round], |r| {
+            .query_map(params![path.as_str(), path.range_end(), round], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,

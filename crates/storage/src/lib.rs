@@ -11,6 +11,7 @@ mod accounts;
 pub mod pipeline;
 pub mod response;
 mod rows;
+pub mod stamp;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 
