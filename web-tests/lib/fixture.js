@@ -70,3 +70,21 @@ export async function chooseSetup(page, { areas, site, round }) {
 export async function tube(url, barcode) {
   return call(url, 'GET', `/api/v1/tubes/${encodeURIComponent(barcode)}`);
 }
+
+/** Samples `documents` into a new tube `barcode` of `round` at `site` and
+ * brings back `outcome`, over the API as the demo sampler and lab. */
+export async function sampleAndResult(url, site, round, barcode, documents, outcome) {
+  const as = (who, method, path, body) => call(url, method, path, body, {}, who);
+  let r = await as('sampler', 'POST', '/api/v1/tubes', { tube: barcode, round, site });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  for (const document of documents) {
+    r = await as('sampler', 'POST', `/api/v1/tubes/${barcode}/samples`, { document });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+  }
+  r = await as('sampler', 'POST', `/api/v1/tubes/${barcode}/seal`, {});
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  r = await as('lab', 'POST', '/api/v1/lab/receipts', { tubes: [barcode] });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  r = await as('lab', 'POST', '/api/v1/results', { tube: barcode, outcome });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+}

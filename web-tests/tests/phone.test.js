@@ -4,9 +4,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.js';
+import { startServer, call } from '../lib/server.js';
 import { launch, shot, scan, signIn, waitText, watchErrors } from '../lib/browser.js';
-import { importPeople, setupRound, chooseSetup, tube } from '../lib/fixture.js';
+import { importPeople, setupRound, chooseSetup, tube, sampleAndResult } from '../lib/fixture.js';
 
 let server;
 let browser;
@@ -16,7 +16,7 @@ const TUBE = `GS-PH-${Date.now() % 100000}`;
 
 before(async () => {
   server = await startServer();
-  ids = await importPeople(server.url, 6);
+  ids = await importPeople(server.url, 8);
   setup = await setupRound(server.url, '手机测试轮次');
   browser = await launch();
 });
@@ -104,4 +104,58 @@ test('sampler on a phone, offline queue survives closing the tab', async () => {
   await shot(page, 'home-phone');
   assert.deepEqual(errors, []);
   await context.close();
+});
+
+test('every page on a phone: dashboard, incident, grid worker, reports', async () => {
+  // An incident to look at: a suspect tube of two people.
+  await sampleAndResult(server.url, setup.site.id, setup.round.id, `GS-PH-S${Date.now() % 100000}`, [ids[6], ids[7]], 'suspected');
+  const incidents = await call(server.url, 'GET', '/api/v1/incidents');
+  const id = incidents.body[0].id;
+  const phone = {
+    viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN',
+  };
+  const context = await browser.newContext(phone);
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await signIn(page, server.url, 'command');
+  await page.goto(`${server.url}/#/dashboard`);
+  await page.waitForSelector(`.incident-card[data-id="${id}"] .retested`);
+  await page.waitForSelector('#live-state[data-state="connected"]');
+  await fitsWidth(page);
+  await shot(page, 'dashboard-phone');
+  await page.click('#lang');
+  await waitText(page, 'h1', 'Command dashboard');
+  await page.waitForSelector(`.incident-card[data-id="${id}"] .retested`);
+  await fitsWidth(page);
+  await shot(page, 'dashboard-phone-en');
+  await page.click('#lang');
+  await waitText(page, 'h1', '指挥大屏');
+
+  await page.goto(`${server.url}/#/incident/${id}`);
+  await page.waitForSelector('#incident-status');
+  await page.waitForSelector('.timeline-chart');
+  await fitsWidth(page);
+  await shot(page, 'incident-phone');
+  await page.goto(`${server.url}/#/reports`);
+  await page.waitForSelector(`#reports li[data-id="${id}"]`);
+  await fitsWidth(page);
+  await shot(page, 'reports-phone');
+  await page.goto(`${server.url}/#/report/${id}`);
+  await page.frameLocator('#report-frame').locator('h1').first().waitFor();
+  await fitsWidth(page);
+  await shot(page, 'report-phone');
+  assert.deepEqual(errors, []);
+  await context.close();
+
+  const gridContext = await browser.newContext(phone);
+  const grid = await gridContext.newPage();
+  const gridErrors = watchErrors(grid);
+  await signIn(grid, server.url, 'grid1');
+  await grid.goto(`${server.url}/#/grid`);
+  await grid.waitForSelector('.missing');
+  await grid.waitForSelector('#grid-tasks .task');
+  await fitsWidth(grid);
+  await shot(grid, 'grid-phone');
+  assert.deepEqual(gridErrors, []);
+  await gridContext.close();
 });

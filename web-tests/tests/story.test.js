@@ -2,13 +2,19 @@
 // against the real server: 20 people into a tube (one scanned twice, one
 // with a wrong check digit: both refused on screen), 5 more offline into a
 // second tube, back online and every scan on the server once, then the lab
-// receives the tube and posts a suspect result, and uploads a sheet.
+// receives the tube and posts a suspect result — and the command
+// dashboard, open in another browser, shows the incident without a reload;
+// the lab uploads a sheet; the grid worker sees who is missing and marks
+// one away; the retests and the full-coverage tube come back negative and
+// command confirms lifting the control; the report opens as a page.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.js';
-import { launch, shot, scan, signIn, waitText, watchErrors } from '../lib/browser.js';
-import { importPeople, setupRound, chooseSetup, tube } from '../lib/fixture.js';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, call, session } from '../lib/server.js';
+import { launch, shot, scan, signIn, waitText, watchErrors, SCREENSHOTS } from '../lib/browser.js';
+import { importPeople, setupRound, chooseSetup, tube, sampleAndResult } from '../lib/fixture.js';
 import { wrongCheck, withCheck } from '../lib/ids.js';
 
 let server;
@@ -18,6 +24,11 @@ let page;
 let errors;
 let ids;
 let setup;
+// District command's screen, open on the dashboard from before the lab
+// posts the result until the end.
+let cmd;
+let cmdErrors;
+let incidentId;
 const TUBE_A = `GS-UI-A${Date.now() % 100000}`;
 const TUBE_B = `GS-UI-B${Date.now() % 100000}`;
 // On no roster: valid check digit, so only the server can refuse it.
@@ -32,6 +43,15 @@ before(async () => {
   page = await context.newPage();
   errors = watchErrors(page);
   await signIn(page, server.url, 'sampler');
+  const cmdContext = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+  cmd = await cmdContext.newPage();
+  cmdErrors = watchErrors(cmd);
+  await signIn(cmd, server.url, 'command');
+  await cmd.goto(`${server.url}/#/dashboard`);
+  await cmd.waitForSelector('#live-state[data-state="connected"]');
+  await waitText(cmd, '#incidents', '没有进行中的事件');
+  // Gone if the page reloads: proves the incident arrives without one.
+  await cmd.evaluate(() => { window.gsNoReload = true; });
 });
 
 after(async () => {
@@ -181,7 +201,17 @@ test('lab: receive by scanning, post a suspect result, upload a sheet', async ()
   await page.selectOption('#result-outcome', 'suspected');
   await page.fill('#result-ct-orf1ab', '33.5');
   await page.fill('#result-ct-n', '34.2');
+  const posted = Date.now();
   await page.click('#result-submit');
+  // The command dashboard, open all along, shows the incident by itself.
+  await cmd.waitForSelector('#incidents .incident-card', { timeout: 10_000 });
+  const latency = Date.now() - posted;
+  await waitText(cmd, '#alerts', TUBE_A);
+  assert.equal(await cmd.evaluate(() => window.gsNoReload), true, 'the dashboard reloaded');
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  writeFileSync(join(SCREENSHOTS, 'dashboard-latency.txt'),
+    `incident on the dashboard ${latency} ms after the lab submitted the suspect result\n`);
+  console.log(`# dashboard: incident shown ${latency} ms after the lab submitted the result`);
   await waitText(page, '#result-ok', '疑似阳性');
   await waitText(page, '#results', TUBE_A);
 
@@ -231,4 +261,120 @@ test('lab: receive by scanning, post a suspect result, upload a sheet', async ()
   await page.click('#lang');
   await waitText(page, 'h1', '检测机构');
   assert.deepEqual(errors, []);
+});
+
+test('dashboard: the incident with its live figures', async () => {
+  const card = cmd.locator('#incidents .incident-card').first();
+  incidentId = Number(await card.getAttribute('data-id'));
+  assert.ok(incidentId > 0);
+  await waitText(cmd, `.incident-card[data-id="${incidentId}"] .retested`, '0/20');
+  await waitText(cmd, `.incident-card[data-id="${incidentId}"]`, '瓦屋李新居');
+  await cmd.waitForSelector(`.incident-card[data-id="${incidentId}"] .cov`);
+  assert.equal(await cmd.evaluate(() => window.gsNoReload), true);
+  await shot(cmd, 'dashboard-desktop');
+  await cmd.click(`.incident-card[data-id="${incidentId}"] h3 a`);
+  await cmd.waitForSelector('#incident-status[data-status="open"]');
+  await cmd.waitForSelector('.timeline-chart circle');
+  await cmd.waitForSelector('#tasks tbody tr');
+  await waitText(cmd, '#blockers', '单管复核结果未出');
+  await shot(cmd, 'incident-desktop-open');
+  assert.deepEqual(cmdErrors, []);
+});
+
+test('grid worker: who is missing, one marked away, a door-to-door task done', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+  const grid = await ctx.newPage();
+  const gridErrors = watchErrors(grid);
+  await signIn(grid, server.url, 'grid1');
+  await grid.goto(`${server.url}/#/grid`);
+  await waitText(grid, 'h1', '网格员');
+  await grid.waitForSelector('.missing');
+  // The newest round is the incident's full-coverage round.
+  const detail = await call(server.url, 'GET', `/api/v1/incidents/${incidentId}`);
+  const round = detail.body.expansion_round;
+  assert.equal(await grid.inputValue('#grid-round'), String(round));
+  // IDs masked, never whole.
+  const text = await grid.textContent('#grid-coverage');
+  assert.match(text, /\d{6}\*{8}\d{3}[\dX]/);
+  for (const id of ids) assert.ok(!text.includes(id), `${id} shown unmasked`);
+
+  const first = grid.locator('.missing').first();
+  const person = await first.getAttribute('data-person');
+  const name = (await first.locator('.name').textContent()).trim();
+  await first.locator('select').selectOption('away');
+  await first.locator('.mark-button').click();
+  await waitText(grid, '#grid-msg', `已标记 ${name}：外出`);
+  await grid.waitForSelector(`.explained-list li[data-person="${person}"]`);
+  assert.equal(await grid.locator(`.missing[data-person="${person}"]`).count(), 0);
+  const marks = await call(server.url, 'GET', `/api/v1/rounds/${round}/marks`);
+  assert.equal(marks.status, 200);
+  assert.ok(marks.body.some((m) => String(m.person) === person && m.kind === 'away'));
+
+  await grid.waitForSelector('#grid-tasks .task[data-kind="door_to_door"][data-status="open"]');
+  const task = grid.locator('#grid-tasks .task[data-kind="door_to_door"][data-status="open"]').first();
+  const taskId = await task.getAttribute('data-task');
+  await task.locator('.task-done').click();
+  await grid.waitForSelector(`#grid-tasks .task[data-task="${taskId}"][data-status="done"]`);
+  await shot(grid, 'grid-desktop');
+  assert.deepEqual(gridErrors, []);
+  await ctx.close();
+});
+
+test('command confirms lifting the control once everything is negative', async () => {
+  const detail = (await call(server.url, 'GET', `/api/v1/incidents/${incidentId}`)).body;
+  // Each pool member's single-tube retest, and one full-coverage tube.
+  for (let i = 0; i < 20; i++) {
+    await sampleAndResult(server.url, setup.site.id, detail.retest_round, `GS-UI-R${i}-${Date.now() % 100000}`, [ids[i]], 'negative');
+  }
+  await sampleAndResult(server.url, setup.site.id, detail.expansion_round, `GS-UI-E-${Date.now() % 100000}`, ids.slice(25, 30), 'negative');
+
+  // The dashboard follows: 20/20 retested, the lift waiting for a person.
+  await cmd.goto(`${server.url}/#/dashboard`);
+  await waitText(cmd, `.incident-card[data-id="${incidentId}"] .retested`, '20/20');
+  await waitText(cmd, `.incident-card[data-id="${incidentId}"] .decisions-waiting`, '解除管控并结案');
+  await shot(cmd, 'dashboard-desktop-lift-waiting');
+
+  await cmd.goto(`${server.url}/#/incident/${incidentId}`);
+  await cmd.waitForSelector('#decisions li[data-kind="lift_and_close"][data-status="proposed"] .confirm-decision');
+  await waitText(cmd, '#blockers', '可解除管控');
+  // Asked first; cancelling changes nothing.
+  await cmd.click('#decisions li[data-kind="lift_and_close"] .confirm-decision');
+  await cmd.waitForSelector('dialog.confirm[open]');
+  await waitText(cmd, '#confirm-q', '解除管控并结案');
+  await shot(cmd, 'incident-desktop-confirm');
+  await cmd.click('#confirm-cancel');
+  await cmd.waitForSelector('dialog.confirm', { state: 'detached' });
+  assert.equal((await call(server.url, 'GET', `/api/v1/incidents/${incidentId}`)).body.status, 'open');
+
+  await cmd.click('#decisions li[data-kind="lift_and_close"] .confirm-decision');
+  await cmd.click('#confirm-ok');
+  await cmd.waitForSelector('#incident-status[data-status="closed"]');
+  await waitText(cmd, '#incident-msg', '已确认');
+  const after = (await call(server.url, 'GET', `/api/v1/incidents/${incidentId}`)).body;
+  assert.equal(after.status, 'closed');
+  const lift = after.decisions.find((d) => d.kind === 'lift_and_close');
+  assert.equal(lift.status, 'confirmed');
+  assert.match(lift.decided_by, /command/);
+  assert.ok(after.orders.filter((o) => o.kind === 'static_control').every((o) => o.lifted_at));
+  await shot(cmd, 'incident-desktop-closed');
+  assert.deepEqual(cmdErrors, []);
+});
+
+test('report: the page and the Excel workbook', async () => {
+  await cmd.goto(`${server.url}/#/reports`);
+  await cmd.waitForSelector(`#reports li[data-id="${incidentId}"]`);
+  await shot(cmd, 'reports-desktop');
+  await cmd.click(`#reports li[data-id="${incidentId}"] a[href="#/report/${incidentId}"]`);
+  const frame = cmd.frameLocator('#report-frame');
+  await frame.locator('h1').first().waitFor();
+  assert.match(await frame.locator('body').textContent(), /瓦屋李新居/);
+  await shot(cmd, 'report-desktop');
+  const href = await cmd.getAttribute('#report-xlsx', 'href');
+  const { cookie } = await session(server.url, 'command');
+  const res = await fetch(server.url + href, { headers: { Cookie: cookie } });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /spreadsheetml/);
+  const bytes = Buffer.from(await res.arrayBuffer());
+  assert.equal(bytes.subarray(0, 2).toString(), 'PK');
+  assert.deepEqual(cmdErrors, []);
 });

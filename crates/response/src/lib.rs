@@ -14,6 +14,7 @@
 pub mod coverage;
 pub mod decide;
 mod html;
+pub mod live;
 pub mod model;
 pub mod plan;
 pub mod playbook;

@@ -257,6 +257,9 @@ pub struct Report {
     pub cascades: Vec<CascadeSummary>,
     /// Tests the pooled design saved against 1:1 sampling.
     pub savings: Savings,
+    /// Tubes of the incident (trigger, expansion, retest) that hold samples
+    /// and have no result yet: what the lab still owes the command.
+    pub tubes_awaiting: u64,
     pub timeline: Vec<EntryView>,
     /// One sentence: how it ended, or why controls stay.
     pub conclusion: String,
@@ -515,6 +518,11 @@ pub fn build(root: &IncidentData, cascades: &[IncidentData]) -> Report {
         confirmed_cases,
         cascades: cascades_summary,
         savings,
+        tubes_awaiting: root
+            .tubes
+            .iter()
+            .filter(|t| t.samples > 0 && t.outcome.is_none())
+            .count() as u64,
         timeline,
         conclusion,
     }

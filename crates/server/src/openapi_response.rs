@@ -71,6 +71,10 @@ pub(crate) fn paths() -> Value {
             "requestBody": body(json!({ "type": "object", "required": ["by"], "properties": { "by": { "type": "string" }, "at": at } })),
             "responses": { "200": ok("The task", r("Task")), "400": err("invalid_field (by)"),
                 "404": err("incident_unknown, task_unknown") } } },
+        "/api/v1/incidents/{id}/live": { "get": {
+            "summary": "The dashboard's view of an incident: members retested n/N, tubes awaiting results, coverage per controlled compound in the expansion round, decisions awaiting confirmation, open tasks, blockers",
+            "operationId": "incidentLive", "parameters": [ id.clone() ],
+            "responses": { "200": ok("Live status", r("LiveStatus")), "400": err("invalid_path"), "404": err("incident_unknown") } } },
         "/api/v1/incidents/{id}/orders": { "get": {
             "summary": "Control orders: static control, isolation pending retest, home isolation",
             "operationId": "incidentOrders", "parameters": [ id.clone() ],
@@ -148,6 +152,7 @@ pub(crate) fn schemas() -> Value {
         "Task": obj("id, kind (retest|door_to_door|trace_household|trace_affiliation|environmental), title, area, person, assignee {role, area, area_name}, target, status, created_at, done_at, done_by"),
         "Order": obj("id, kind (static_control|isolation_pending_retest|home_isolation), area, person, starts_at, ends_at, ordered_by, reason, lifted_at, lifted_by"),
         "Decision": obj("id, kind, person, status (proposed|confirmed|rejected), reason, proposed_at, proposed_by, decided_at, decided_by, decided_role, note"),
+        "LiveStatus": obj("incident, retests {members, negative, grey_zone, positive, pending}, retested, tubes_awaiting, expansion counts, compounds [{area, tally, covered_share}], proposed decisions, tasks_open, tasks_total, blockers, time_to_all_clear"),
         "Report": obj("incident, trigger, all_clear_at, time_to_all_clear, mobilisation, controls, expansion counts, communities, retests, decisions, isolations, cascades, savings, timeline, conclusion"),
         "Coverage": obj("area, round, total {roster, sampled, explained, missing}, levels [{level, areas}], buildings [{building, place, tally, missing, explained}]"),
         "PersonMark": obj("round, person, kind, note, at, by")

@@ -7,13 +7,27 @@ import { t, setLang, lang, onLangChange, applyDocumentLang } from './i18n.js';
 import { h, replace } from './dom.js';
 import { me, logout } from './api.js';
 
-/** `path` is a pattern; `:name` segments become params. `nav` pages are linked in the header. */
+const PEOPLE = ['command', 'cdc', 'subdistrict', 'community', 'grid_worker'];
+
+/** `path` is a pattern; `:name` segments become params. `nav` pages are
+ * linked in the header for the `roles` that can use them (the server
+ * decides what each role may do; this only keeps the menu short). */
 export const PAGES = [
   { path: '', title: 'nav.home', load: () => import('./pages/home.js') },
-  { path: 'sampler', title: 'nav.sampler', nav: true, load: () => import('./pages/sampler.js') },
-  { path: 'lab', title: 'nav.lab', nav: true, load: () => import('./pages/lab.js') },
+  { path: 'dashboard', title: 'nav.dashboard', nav: true, roles: ['command', 'cdc'], desc: 'home.dashboard_desc', load: () => import('./pages/dashboard.js') },
+  { path: 'grid', title: 'nav.grid', nav: true, roles: ['grid_worker', 'community', 'subdistrict'], desc: 'home.grid_desc', load: () => import('./pages/grid.js') },
+  { path: 'sampler', title: 'nav.sampler', nav: true, roles: ['sampler', 'community', 'subdistrict'], desc: 'home.sampler_desc', load: () => import('./pages/sampler.js') },
+  { path: 'lab', title: 'nav.lab', nav: true, roles: ['lab'], desc: 'home.lab_desc', load: () => import('./pages/lab.js') },
+  { path: 'reports', title: 'nav.reports', nav: true, roles: PEOPLE, desc: 'home.reports_desc', load: () => import('./pages/reports.js') },
+  { path: 'incident/:id', title: 'nav.incident', roles: PEOPLE, load: () => import('./pages/incident.js') },
+  { path: 'report/:id', title: 'nav.report', roles: PEOPLE, load: () => import('./pages/report.js') },
   { path: 'login', title: 'nav.login', public: true, load: () => import('./pages/login.js') },
 ];
+
+/** The pages linked for `account` (all linked pages when unknown). */
+export function pagesFor(account) {
+  return PAGES.filter((p) => p.nav && (!account || !p.roles || p.roles.includes(account.role)));
+}
 
 function match(hash) {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean);
@@ -45,10 +59,11 @@ function renderChrome(active) {
   const nav = document.getElementById('nav');
   nav.setAttribute('aria-label', t('app.nav_label'));
   const account = signedIn
-    ? [h('li', { class: 'account' }, h('span', { id: 'whoami' }, t('login.signed_in_as', { name: signedIn.username }))),
+    ? [h('li', { class: 'account' }, h('span', { id: 'whoami', 'data-role': signedIn.role },
+      t('login.signed_in_as', { name: signedIn.username }), h('span', { class: 'role' }, ` · ${t(`role.${signedIn.role}`)}`))),
       h('li', {}, h('button', { type: 'button', id: 'logout', onclick: onLogout }, t('login.sign_out')))]
     : [];
-  replace(nav, h('ul', {}, PAGES.filter((p) => p.nav).map((p) =>
+  replace(nav, h('ul', {}, (signedIn ? pagesFor(signedIn) : []).map((p) =>
     h('li', {}, h('a', {
       href: `#/${p.path}`,
       'aria-current': active === p ? 'page' : undefined,

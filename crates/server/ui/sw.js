@@ -4,7 +4,7 @@
 // cache only answers when the network does not. API calls are not touched:
 // the page queues its writes in IndexedDB and caches the lists it needs.
 
-const CACHE = 'gridsweep-ui-v1';
+const CACHE = 'gridsweep-ui-v2';
 const SHELL = [
   '/',
   '/ui/app.css',
@@ -16,10 +16,16 @@ const SHELL = [
   '/ui/lib/idcheck.js',
   '/ui/lib/feedback.js',
   '/ui/lib/queue.js',
+  '/ui/lib/live.js',
   '/ui/pages/home.js',
   '/ui/pages/sampler.js',
   '/ui/pages/lab.js',
   '/ui/pages/login.js',
+  '/ui/pages/dashboard.js',
+  '/ui/pages/incident.js',
+  '/ui/pages/grid.js',
+  '/ui/pages/reports.js',
+  '/ui/pages/report.js',
 ];
 
 self.addEventListener('install', (e) => {

@@ -14,7 +14,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use gridsweep_domain::{AreaId, PersonId};
-use gridsweep_response::coverage::Coverage;
+use gridsweep_response::AreaBrief;
+use gridsweep_response::coverage::{Coverage, Tally};
+use gridsweep_response::live::LiveStatus;
 use gridsweep_response::report::{DecisionView, IncidentInfo, OrderView, Report, TaskView};
 use gridsweep_response::{DecisionKind, MarkKind, ResponseError, Role, TaskStatus, TimelineKind};
 use gridsweep_storage::pipeline::{Effect, Effects};
@@ -108,6 +110,41 @@ pub async fn one(
         .blocking(move |s| s.incident_detail(id)?.ok_or_else(|| unknown(id)))
         .await?;
     Ok(Json(d))
+}
+
+/// `GET /api/v1/incidents/{id}/live`: what the command dashboard shows of
+/// an incident, in one request (it refetches on every event that concerns
+/// the incident).
+#[tracing::instrument(skip(state))]
+pub async fn live(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<LiveStatus>, ApiError> {
+    let l = state
+        .blocking(move |s| {
+            let d = s.incident_detail(id)?.ok_or_else(|| unknown(id))?;
+            let r = s.incident_report(id)?.ok_or_else(|| unknown(id))?;
+            let mut compounds: Vec<(AreaBrief, Tally)> = Vec::new();
+            if let Some(round) = d.info.expansion_round {
+                for area in r.controls.iter().filter_map(|o| o.area.as_ref()) {
+                    if compounds.iter().any(|(a, _)| a.id == area.id) {
+                        continue;
+                    }
+                    if let Ok(c) = s.coverage(area.id, round)? {
+                        compounds.push((area.clone(), c.total));
+                    }
+                }
+            }
+            Ok(gridsweep_response::live::live(
+                &r,
+                &d.tasks,
+                &d.decisions,
+                d.blockers,
+                compounds,
+            ))
+        })
+        .await?;
+    Ok(Json(l))
 }
 
 /// Query of the task list.

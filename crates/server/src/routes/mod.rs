@@ -231,6 +231,11 @@ pub const API_ROUTES: &[ApiRoute] = &[
     ),
     r(
         "get",
+        "/api/v1/incidents/{id}/live",
+        Access::Roles(PEOPLE, Scope::IncidentPath("id")),
+    ),
+    r(
+        "get",
         "/api/v1/incidents/{id}/tasks",
         Access::Roles(PEOPLE, Scope::IncidentPath("id")),
     ),
@@ -349,6 +354,7 @@ fn route(path: &str) -> MethodRouter<AppState> {
         "/api/v1/events" => get(events::stream),
         "/api/v1/incidents" => get(incidents::list),
         "/api/v1/incidents/{id}" => get(incidents::one),
+        "/api/v1/incidents/{id}/live" => get(incidents::live),
         "/api/v1/incidents/{id}/tasks" => get(incidents::tasks),
         "/api/v1/incidents/{id}/tasks/{task}/done" => post(incidents::task_done),
         "/api/v1/incidents/{id}/orders" => get(incidents::orders),

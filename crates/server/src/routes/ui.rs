@@ -45,10 +45,16 @@ const ASSETS: &[Asset] = assets![
     "lib/idcheck.js" => JS,
     "lib/feedback.js" => JS,
     "lib/queue.js" => JS,
+    "lib/live.js" => JS,
     "pages/home.js" => JS,
     "pages/sampler.js" => JS,
     "pages/lab.js" => JS,
     "pages/login.js" => JS,
+    "pages/dashboard.js" => JS,
+    "pages/incident.js" => JS,
+    "pages/grid.js" => JS,
+    "pages/reports.js" => JS,
+    "pages/report.js" => JS,
     "sw.js" => JS,
 ];
 

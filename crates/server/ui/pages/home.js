@@ -1,15 +1,20 @@
-// The start page: what each page is for.
+// The start page: the pages this account works with, and what each is for.
 
 import { t } from '../i18n.js';
 import { h } from '../dom.js';
+import { me } from '../api.js';
+import { pagesFor } from '../app.js';
 
-export function mount(root) {
+export async function mount(root) {
+  const account = await me();
+  const pages = pagesFor(account);
   root.append(
     h('h1', {}, t('home.title')),
     h('p', {}, t('home.intro')),
-    h('ul', { class: 'cards' },
-      h('li', { class: 'card' }, h('h2', {}, h('a', { href: '#/sampler' }, t('nav.sampler'))), h('p', {}, t('home.sampler_desc'))),
-      h('li', { class: 'card' }, h('h2', {}, h('a', { href: '#/lab' }, t('nav.lab'))), h('p', {}, t('home.lab_desc')))),
-    h('p', { class: 'muted' }, t('home.more')),
+    pages.length
+      ? h('ul', { class: 'cards' }, pages.map((p) => h('li', { class: 'card' },
+        h('h2', {}, h('a', { href: `#/${p.path}` }, t(p.title))),
+        h('p', {}, t(p.desc)))))
+      : h('p', { class: 'muted' }, t('home.nothing')),
   );
 }
