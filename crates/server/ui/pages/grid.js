@@ -161,8 +161,7 @@ export async function mount(root) {
       for (const task of list) {
         if (task.assignee.area !== account.scope_area) continue;
         rows.push(h('li', { class: 'task', 'data-task': String(task.id), 'data-kind': task.kind, 'data-status': task.status },
-          h('strong', {}, label('task', task.kind)),
-          h('span', {}, task.title),
+          h('span', { class: 'task-title' }, task.title.includes(label('task', task.kind)) ? null : h('strong', {}, `${label('task', task.kind)} `), task.title),
           h('span', { class: `badge ${task.status === 'done' ? 'badge-accepted' : 'badge-queued'}` }, label('task_status', task.status)),
           task.status === 'open'
             ? h('button', { type: 'button', class: 'secondary task-done', onclick: () => done(inc.id, task) }, t('inc.done'))

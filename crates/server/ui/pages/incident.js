@@ -35,8 +35,10 @@ function s(tag, attrs = {}, ...children) {
 
 /** The timeline on a time axis, one lane per kind of step. */
 export function timelineChart(entries) {
-  const width = 1000;
-  const left = 150;
+  // A narrower drawing on a phone keeps its words legible when scaled down.
+  const narrow = typeof window !== 'undefined' && window.innerWidth < 700;
+  const width = narrow ? 600 : 1000;
+  const left = narrow ? 118 : 150;
   const right = 20;
   const laneH = 34;
   const top = 16;
