@@ -225,6 +225,13 @@ impl AreaPath {
     pub fn is_within(&self, other: &AreaPath) -> bool {
         self.0.starts_with(&other.0)
     }
+
+    /// Whether one of the two lies under the other: an incident over a
+    /// community concerns the grid worker of one of its grids, and the
+    /// district's command.
+    pub fn overlaps(&self, other: &AreaPath) -> bool {
+        self.is_within(other) || other.is_within(self)
+    }
 }
 
 #[cfg(test)]

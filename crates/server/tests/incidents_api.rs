@@ -99,6 +99,36 @@ async fn suspect_result_opens_incident_at_once() {
         assert_eq!(s, 200);
         let tasks = tasks.as_array().unwrap();
         assert_eq!(tasks.iter().filter(|t| t["kind"] == "retest").count(), 20);
+        // The dashboard's line: 20 members, none retested yet, the trigger
+        // resulted, every controlled compound with its coverage.
+        let (s, live) = srv.get(&format!("/api/v1/incidents/{id}/live")).await;
+        assert_eq!(s, 200, "{live}");
+        assert_eq!(live["incident"]["id"], id);
+        assert_eq!(live["retests"]["members"], 20);
+        assert_eq!(live["retested"], 0);
+        assert_eq!(live["tubes_awaiting"], 0);
+        assert!(live["tasks_open"].as_u64().unwrap() > 0);
+        assert_eq!(live["tasks_open"], live["tasks_total"]);
+        let compounds = live["compounds"].as_array().unwrap();
+        assert!(!compounds.is_empty(), "{live}");
+        assert!(compounds.iter().all(|c| c["tally"]["sampled"] == 0));
+        assert!(!live.to_string().contains(persons[0].document.number()));
+        // The list holds what the caller's scope reaches: a community
+        // worker of the other community does not see this incident.
+        let st = store.clone();
+        let (out, _) =
+            blocking(move || common::role_accounts(&*st, Some(f.other_community), "-elsewhere"));
+        let r = common::bearer_client(&out[&Role::Community])
+            .get(format!("{}/api/v1/incidents", srv.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let seen: Value = r.json().await.unwrap();
+        assert!(
+            !seen.as_array().unwrap().iter().any(|i| i["id"] == id),
+            "{seen}"
+        );
         let (s, orders) = srv.get(&format!("/api/v1/incidents/{id}/orders")).await;
         assert_eq!(s, 200);
         assert!(

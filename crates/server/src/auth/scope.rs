@@ -225,7 +225,7 @@ impl Checker<'_> {
         let Some(area) = self.store.area(incident.area.id)? else {
             return Ok(());
         };
-        if area.path.is_within(scope) || scope.is_within(&area.path) {
+        if area.path.overlaps(scope) {
             Ok(())
         } else {
             Err(forbidden(format!("incident {id} is outside your scope")))

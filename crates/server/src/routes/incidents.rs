@@ -94,10 +94,30 @@ fn who(by: &str) -> Result<String, ApiError> {
     Ok(by.to_string())
 }
 
-/// `GET /api/v1/incidents`: every incident, newest first.
+/// `GET /api/v1/incidents`: the incidents whose area overlaps the
+/// caller's scope (the same rule as opening one), newest first.
 #[tracing::instrument(skip_all)]
-pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<IncidentInfo>>, ApiError> {
-    Ok(Json(state.blocking(|s| Ok(s.incidents()?)).await?))
+pub async fn list(
+    State(state): State<AppState>,
+    me: Principal,
+) -> Result<Json<Vec<IncidentInfo>>, ApiError> {
+    let scope = me.user.scope_path.clone();
+    let list = state
+        .blocking(move |s| {
+            let all = s.incidents()?;
+            let Some(scope) = scope else {
+                return Ok(all);
+            };
+            let mut mine = Vec::with_capacity(all.len());
+            for i in all {
+                if s.area(i.area.id)?.is_some_and(|a| a.path.overlaps(&scope)) {
+                    mine.push(i);
+                }
+            }
+            Ok(mine)
+        })
+        .await?;
+    Ok(Json(list))
 }
 
 /// `GET /api/v1/incidents/{id}`.
