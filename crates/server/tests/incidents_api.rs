@@ -266,3 +266,95 @@ async fn suspect_result_opens_incident_at_once() {
         assert_eq!((s, error_code(&b).as_str()), (404, "incident_unknown"));
     }
 }
+
+/// The server stores a result and responds to it in two transactions. If
+/// it stops between them the lab gets no answer and sends the result again:
+/// the retry must open the incident that the first attempt never did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_result_finishes_an_interrupted_response() {
+    use gridsweep_storage::pipeline::{Command, CommandContext};
+    for store in stores("incidents-retry") {
+        let (round, site, persons, _) = blocking(|| pipeline_fixture(&*store, 20));
+        let srv = TestServer::start(store.clone()).await;
+        let (s, b) = post(
+            &srv,
+            "/api/v1/tubes",
+            json!({ "tube": "RETRY-1", "round": round, "site": site }),
+        )
+        .await;
+        assert_eq!(s, 201, "{b}");
+        for p in &persons {
+            let (s, b) = post(
+                &srv,
+                "/api/v1/tubes/RETRY-1/samples",
+                json!({ "document": p.document.number() }),
+            )
+            .await;
+            assert_eq!(s, 201, "{b}");
+        }
+        assert_eq!(
+            post(&srv, "/api/v1/tubes/RETRY-1/seal", json!({})).await.0,
+            200
+        );
+        let (s, b) = post(
+            &srv,
+            "/api/v1/lab/receipts",
+            json!({ "tubes": ["RETRY-1"] }),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+        // What the first attempt got as far as: the result stored, the
+        // response engine never run.
+        let st = store.clone();
+        blocking(move || {
+            st.execute(
+                Command::PostResult {
+                    tube: "RETRY-1".into(),
+                    outcome: Some(gridsweep_domain::pipeline::Outcome::Suspected),
+                    ct: Default::default(),
+                    correction: false,
+                },
+                CommandContext {
+                    actor: "lab".into(),
+                    at: chrono::Utc::now(),
+                    cutoffs: Default::default(),
+                },
+            )
+            .unwrap()
+            .unwrap()
+        });
+        assert_eq!(srv.get("/api/v1/incidents").await.1, json!([]));
+        // The retry: same result, nothing new to store, the incident opens.
+        let (s, b) = post(
+            &srv,
+            "/api/v1/results",
+            json!({ "tube": "RETRY-1", "outcome": "suspected" }),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+        let (_, list) = srv.get("/api/v1/incidents").await;
+        let list = list.as_array().unwrap();
+        assert_eq!(list.len(), 1, "{list:?}");
+        assert_eq!(list[0]["trigger_tube"], "RETRY-1");
+        // A third send changes nothing more.
+        let (s, _) = post(
+            &srv,
+            "/api/v1/results",
+            json!({ "tube": "RETRY-1", "outcome": "suspected" }),
+        )
+        .await;
+        assert_eq!(s, 200);
+        let id = list[0]["id"].as_i64().unwrap();
+        let (_, d) = srv.get(&format!("/api/v1/incidents/{id}")).await;
+        assert_eq!(d["members"].as_array().unwrap().len(), 20);
+        assert_eq!(
+            srv.get("/api/v1/incidents")
+                .await
+                .1
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}

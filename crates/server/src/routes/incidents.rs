@@ -50,6 +50,10 @@ impl AppState {
             .iter()
             .filter_map(|e| match e {
                 Effect::TubeResulted { tube, .. } => Some(tube.clone()),
+                // A retried result: if the server stopped between storing it
+                // and responding to it, the retry finishes the response (the
+                // engine is idempotent, so an answered one changes nothing).
+                Effect::ResultUnchanged { tube } => Some(tube.clone()),
                 _ => None,
             })
             .collect();
