@@ -1,7 +1,7 @@
 // Starts the real gridsweep binary on a fresh SQLite file with the demo
 // district, and talks to its API over HTTP.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -20,9 +20,16 @@ export function binaryPath() {
   throw new Error(`no gridsweep binary under ${target}; build it (cargo build -p gridsweep) or set GRIDSWEEP_BIN`);
 }
 
-export async function startServer() {
+/** Starts `serve --demo` on a fresh database; `{ drill: true }` first
+ * replays the 6·13 drill into it (`gridsweep demo`), so the pages show a
+ * whole incident from alert to all-clear. */
+export async function startServer({ drill = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gridsweep-web-'));
   const db = `sqlite://${join(dir, 'gs.db')}`;
+  if (drill) {
+    const r = spawnSync(binaryPath(), ['--database-url', db, 'demo'], { encoding: 'utf8', timeout: 300_000 });
+    if (r.status !== 0) throw new Error(`gridsweep demo failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  }
   const proc = spawn(binaryPath(), ['serve', '--demo', '--addr', '127.0.0.1:0', '--database-url', db], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
