@@ -356,5 +356,73 @@ async fn a_retried_result_finishes_an_interrupted_response() {
                 .len(),
             1
         );
+
+        // The same through a lab's device queue: a member's retest result
+        // synced and stored, the server stopped before reacting; the resent
+        // batch (answered as before) records the retest.
+        let retest_round = d["retest_round"].as_i64().unwrap();
+        let member = &persons[0];
+        for (path, body) in [
+            (
+                "/api/v1/tubes",
+                json!({ "tube": "RETRY-R1", "round": retest_round, "site": site }),
+            ),
+            (
+                "/api/v1/tubes/RETRY-R1/samples",
+                json!({ "document": member.document.number() }),
+            ),
+        ] {
+            let (s, b) = post(&srv, path, body).await;
+            assert_eq!(s, 201, "{b}");
+        }
+        assert_eq!(
+            post(&srv, "/api/v1/tubes/RETRY-R1/seal", json!({})).await.0,
+            200
+        );
+        let (s, b) = post(
+            &srv,
+            "/api/v1/lab/receipts",
+            json!({ "tubes": ["RETRY-R1"] }),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+        let batch = json!({ "device": "lab-lis-1", "events": [
+            { "seq": 1, "at": "2022-06-13T09:00:00Z", "type": "post_result", "tube": "RETRY-R1", "outcome": "negative" }
+        ] });
+        let events: Vec<gridsweep_storage::pipeline::DeviceEvent> =
+            serde_json::from_value(batch["events"].clone()).unwrap();
+        let st = store.clone();
+        let first = blocking(move || {
+            st.sync("lab-lis-1".into(), events, Default::default())
+                .unwrap()
+        });
+        assert!(!first.effects.is_empty());
+        let name = member.name.as_str().to_string();
+        let retest_status = move |d: &Value| {
+            d["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["person"]["name"] == name.as_str())
+                .map(|m| m["status"].clone())
+                .unwrap()
+        };
+        let (_, d) = srv.get(&format!("/api/v1/incidents/{id}")).await;
+        assert_eq!(retest_status(&d), "pending_retest");
+        let (s, b) = post_as(&srv, Role::Lab, "/api/v1/sync", batch.clone()).await;
+        assert_eq!(s, 200, "{b}");
+        let (_, d) = srv.get(&format!("/api/v1/incidents/{id}")).await;
+        assert_eq!(retest_status(&d), "cleared", "{d}");
+        // And again: still once.
+        let (s, _) = post_as(&srv, Role::Lab, "/api/v1/sync", batch).await;
+        assert_eq!(s, 200);
+        let (_, d) = srv.get(&format!("/api/v1/incidents/{id}")).await;
+        let lines = d["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["text"].as_str().unwrap().contains("RETRY-R1"))
+            .count();
+        assert_eq!(lines, 1, "{d}");
     }
 }

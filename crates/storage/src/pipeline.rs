@@ -845,6 +845,16 @@ pub fn sync_batch(
         if e.seq < next {
             // Seen before: answer as then.
             if let Some(stored) = tx.device_event(device, e.seq)? {
+                // A lab resending a result it had no answer for: the caller
+                // reacts to it again (the response engine is idempotent), in
+                // case the server stopped before reacting the first time.
+                if let (EventState::Applied, Command::PostResult { tube, .. }) =
+                    (&stored.state, &stored.command)
+                {
+                    report
+                        .effects
+                        .push(Effect::ResultUnchanged { tube: tube.clone() });
+                }
                 answered.insert(e.seq, stored.state);
             }
             continue;
