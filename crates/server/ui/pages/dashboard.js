@@ -34,12 +34,16 @@ export function coverageBar(name, tally, share, id) {
 export function mount(root) {
   const state = h('span', { id: 'live-state', class: 'pill pill-off', 'data-state': 'connecting' }, t('live.connecting'));
   const alerts = h('ul', { id: 'alerts', class: 'plain' }, h('li', { class: 'muted' }, t('dash.no_alerts')));
-  const openList = h('div', { id: 'incidents', class: 'incident-cards', 'aria-live': 'polite' });
+  const openList = h('div', { id: 'incidents', class: 'incident-cards' });
+  // Announces a new incident or non-negative tube once (the cards' clocks
+  // tick every second and must not be read out each time).
+  const announce = h('p', { class: 'visually-hidden', 'aria-live': 'assertive', id: 'announce' });
   const closedList = h('ul', { id: 'closed', class: 'plain' });
   const error = h('p', { role: 'alert', class: 'msg msg-error', hidden: true });
   root.append(
     h('div', { class: 'page-head' }, h('h1', {}, t('dash.title')), state),
     error,
+    announce,
     h('section', { class: 'panel', 'aria-labelledby': 'alerts-h' }, h('h2', { id: 'alerts-h' }, t('dash.alerts')), alerts),
     h('section', { 'aria-labelledby': 'open-h' }, h('h2', { id: 'open-h' }, t('dash.open')), openList),
     h('section', { class: 'panel', 'aria-labelledby': 'closed-h' }, h('h2', { id: 'closed-h' }, t('dash.closed')), closedList),
@@ -169,6 +173,7 @@ export function mount(root) {
 
   function addAlert(ev) {
     seenAlerts.unshift(ev);
+    announce.textContent = t('dash.alert_line', { tube: ev.tube, outcome: label('outcome', ev.outcome) });
     replace(alerts, seenAlerts.slice(0, 10).map((a) => h('li', { class: `alert alert-${a.outcome}`, 'data-tube': a.tube },
       h('span', { class: 'barcode' }, a.tube),
       h('span', { class: `badge badge-rejected` }, label('outcome', a.outcome)),
@@ -183,6 +188,7 @@ export function mount(root) {
         for (const id of cards.keys()) later(id);
         break;
       case 'incident_opened':
+        announce.textContent = `${t('dash.open')}: ${ev.area_name}`;
         // Shown at once from the event; the figures follow.
         if (!cards.has(ev.incident)) {
           cards.set(ev.incident, {
