@@ -26,19 +26,22 @@ use gridsweep_storage::*;
 use pipeline_tx::SqliteTx;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use writer::Writer;
 
 pub use migrate::MIGRATIONS;
 
-/// How many reader connections to keep open.
+/// Most reader connections open at once (WAL lets them all read beside
+/// the writer; more than the cores only adds contention).
 const READERS: usize = 8;
 
 /// A gridsweep database in one SQLite file.
 pub struct SqliteStore {
     path: PathBuf,
     writer: Writer,
-    readers: Mutex<Vec<Connection>>,
+    readers: Mutex<Readers>,
+    /// Signalled when a reader connection goes back to the pool.
+    reader_free: Condvar,
 }
 
 /// Turns `sqlite://PATH`, `sqlite:PATH` or a bare path into a file path.
@@ -79,7 +82,8 @@ impl SqliteStore {
         Ok(Self {
             path,
             writer: Writer::start(writer),
-            readers: Mutex::new(Vec::new()),
+            readers: Mutex::new(Readers::default()),
+            reader_free: Condvar::new(),
         })
     }
 
@@ -151,28 +155,61 @@ impl SqliteStore {
         })
     }
 
-    /// Runs `f` on a reader connection from the pool.
+    /// Runs `f` on a reader connection from the pool. At most [`READERS`]
+    /// connections exist; a caller beyond that waits for one to come back.
+    /// (Opening one per request instead — schema parse, map, unmap — cost
+    /// a third of the server's time when 64 devices synced at once.)
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
-        let conn = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let conn = match conn {
-            Some(c) => c,
-            None => {
-                let c = Connection::open_with_flags(
-                    &self.path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )
-                .map_err(db_err)?;
-                configure_reader(&c).map_err(db_err)?;
-                c
+        let lock = || self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        let idle = {
+            let mut pool = lock();
+            loop {
+                if let Some(c) = pool.idle.pop() {
+                    break Some(c);
+                }
+                if pool.open < READERS {
+                    pool.open += 1;
+                    break None;
+                }
+                pool = self
+                    .reader_free
+                    .wait(pool)
+                    .unwrap_or_else(|p| p.into_inner());
             }
         };
+        let conn = match idle {
+            Some(c) => c,
+            None => match self.open_reader() {
+                Ok(c) => c,
+                Err(e) => {
+                    lock().open -= 1;
+                    self.reader_free.notify_one();
+                    return Err(e);
+                }
+            },
+        };
         let out = f(&conn);
-        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
-        if pool.len() < READERS {
-            pool.push(conn);
-        }
+        lock().idle.push(conn);
+        self.reader_free.notify_one();
         out
     }
+
+    fn open_reader(&self) -> StoreResult<Connection> {
+        let c = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(db_err)?;
+        configure_reader(&c).map_err(db_err)?;
+        Ok(c)
+    }
+}
+
+/// The reader connections: those idle, and how many exist in all.
+#[derive(Default)]
+struct Readers {
+    idle: Vec<Connection>,
+    open: usize,
 }
 
 fn configure(c: &Connection) -> rusqlite::Result<()> {
