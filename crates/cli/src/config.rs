@@ -18,6 +18,9 @@ pub struct Config {
     pub log: String,
     /// Adds `Secure` to the session cookie (serve behind TLS).
     pub secure_cookies: bool,
+    /// The response playbook `serve` acts on (TOML, docs/playbook.md);
+    /// none: the 6·13 defaults.
+    pub playbook: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -27,6 +30,7 @@ impl Default for Config {
             addr: "127.0.0.1:8080".into(),
             log: "info".into(),
             secure_cookies: false,
+            playbook: None,
         }
     }
 }
@@ -39,6 +43,7 @@ pub struct Layer {
     pub addr: Option<String>,
     pub log: Option<String>,
     pub secure_cookies: Option<bool>,
+    pub playbook: Option<PathBuf>,
 }
 
 impl Layer {
@@ -50,6 +55,7 @@ impl Layer {
             log: get("GRIDSWEEP_LOG"),
             secure_cookies: get("GRIDSWEEP_SECURE_COOKIES")
                 .map(|v| matches!(v.as_str(), "1" | "true" | "yes")),
+            playbook: get("GRIDSWEEP_PLAYBOOK").map(PathBuf::from),
         }
     }
 
@@ -75,6 +81,9 @@ impl Config {
         }
         if let Some(v) = l.secure_cookies {
             self.secure_cookies = v;
+        }
+        if let Some(v) = l.playbook {
+            self.playbook = Some(v);
         }
         self
     }
@@ -114,5 +123,12 @@ mod tests {
         assert_eq!(cfg.addr, "0.0.0.0:2");
         assert_eq!(cfg.log, "warn");
         assert!(toml::from_str::<Layer>("unknown = 1").is_err());
+        assert_eq!(cfg.playbook, None);
+        let file: Layer = toml::from_str("playbook = \"playbook.toml\"").unwrap();
+        let env = Layer::from_env(|k| (k == "GRIDSWEEP_PLAYBOOK").then(|| "/etc/pb.toml".into()));
+        let cfg = Config::default().apply(file.clone());
+        assert_eq!(cfg.playbook, Some(PathBuf::from("playbook.toml")));
+        let cfg = cfg.apply(env);
+        assert_eq!(cfg.playbook, Some(PathBuf::from("/etc/pb.toml")));
     }
 }

@@ -41,6 +41,9 @@ enum Command {
         /// Mark the session cookie Secure (behind TLS) [env: GRIDSWEEP_SECURE_COOKIES]
         #[arg(long)]
         secure_cookies: bool,
+        /// The response playbook, TOML (docs/playbook.md) [env: GRIDSWEEP_PLAYBOOK]
+        #[arg(long)]
+        playbook: Option<PathBuf>,
     },
     /// Import data files into the database.
     Import {
@@ -96,13 +99,18 @@ enum ImportWhat {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let (addr, secure_cookies) = match &cli.command {
+    let (addr, secure_cookies, playbook) = match &cli.command {
         Command::Serve {
             addr,
             secure_cookies,
+            playbook,
             ..
-        } => (addr.clone(), secure_cookies.then_some(true)),
-        _ => (None, None),
+        } => (
+            addr.clone(),
+            secure_cookies.then_some(true),
+            playbook.clone(),
+        ),
+        _ => (None, None, None),
     };
     let cfg = Config::resolve(
         cli.config.as_ref(),
@@ -111,6 +119,7 @@ fn main() -> Result<()> {
             addr,
             log: cli.log.clone(),
             secure_cookies,
+            playbook,
         },
     )?;
     init_tracing(&cfg.log);

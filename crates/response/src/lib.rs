@@ -4,7 +4,9 @@
 //! what the rules need (the tube's members, their households, compounds,
 //! buildings and affiliations), hands it to [`plan::plan_join`], and writes
 //! the plan it gets back — orders, tasks, members, timeline — in the same
-//! transaction. [`decide`] says which decisions the playbook proposes and
+//! transaction. The retest tubes in that plan come from the pooling
+//! decoder for the playbook's stage-2 design ([`stage2`]), which the
+//! storage layer replays as those tubes come back. [`decide`] says which decisions the playbook proposes and
 //! who may confirm them; [`coverage`] rolls the roster up the grid;
 //! [`report`] turns an incident's recorded events into the report (JSON,
 //! HTML page, XLSX workbook). Keeping all of this pure is what lets one set
@@ -19,8 +21,10 @@ pub mod model;
 pub mod plan;
 pub mod playbook;
 pub mod report;
+pub mod stage2;
 pub mod time;
 mod xlsx;
 
 pub use model::*;
 pub use playbook::{ConfirmRules, Playbook, PlaybookError};
+pub use stage2::Stage2;

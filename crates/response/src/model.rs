@@ -123,6 +123,9 @@ words! {
         TraceAffiliation = "trace_affiliation" / "学校/单位追踪",
         /// Swab surfaces ("1号楼电梯按钮"), 10 points a tube by default.
         Environmental = "environmental" / "环境采样",
+        /// Sample several pool members into one retest tube, as the
+        /// playbook's stage-2 design asks (the title names them).
+        PooledRetest = "pooled_retest" / "混管复核采样",
     }
 }
 

@@ -1,6 +1,7 @@
 //! What the playbook does when a non-negative tube opens or joins an
-//! incident: members isolated pending a single-tube retest (one retest task
-//! each), households traced, schools and employers traced, static control
+//! incident: members isolated pending retest, with the retest tubes the
+//! playbook's stage-2 design asks the decoder for (Dorfman: one single-tube
+//! task each; pool + code: a few pooled tubes), households traced, schools and employers traced, static control
 //! on every newly affected compound with a door-to-door task per building
 //! and an environmental sampling task, and the compound added to the
 //! incident's expansion round. Pure: the caller gathers the inputs and
@@ -8,8 +9,10 @@
 
 use crate::model::*;
 use crate::playbook::Playbook;
+use crate::stage2::{Block, Stage2};
 use chrono::{DateTime, Utc};
 use gridsweep_domain::{AffiliationKind, AreaId, AreaLevel, PersonId};
+use gridsweep_pooling::Decision;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -92,6 +95,18 @@ pub struct NewEntry {
     pub text: String,
 }
 
+/// A non-negative pool whose members a decoding design resolves: kept so
+/// the engine can replay the decoder as the stage-2 tubes come back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockPlan {
+    pub block: Block,
+    /// The stage-2 tubes the decoder asked for (indices into `block.members`).
+    pub tubes: Vec<Vec<usize>>,
+    /// For each of `tubes`, the index in [`JoinPlan::tasks`] of its task
+    /// (none only for a tube no one could be assigned to).
+    pub tasks: Vec<Option<usize>>,
+}
+
 /// What to write.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JoinPlan {
@@ -101,6 +116,9 @@ pub struct JoinPlan {
     /// Compounds to add to the expansion round.
     pub round_areas: Vec<AreaId>,
     pub timeline: Vec<NewEntry>,
+    /// The pool being decoded, when the playbook's stage-2 design is not
+    /// single tubes (Dorfman's stage 2 is decided by each single tube).
+    pub block: Option<BlockPlan>,
 }
 
 /// The place a household is controlled as: the nearest compound, school or
@@ -167,6 +185,94 @@ pub fn grid_levels(chain: &[AreaBrief]) -> Vec<Assignee> {
         .collect()
 }
 
+/// The single-tube retest task of one member, assigned to the grid worker
+/// responsible for their household. `None` for a member placed nowhere.
+pub fn single_retest_task(m: &MemberInput) -> Option<NewTask> {
+    let household = m.chain.last()?;
+    let worker = responsible_for(&m.chain)?;
+    Some(NewTask {
+        kind: TaskKind::Retest,
+        title: format!("{} 单管复核采样（{}）", m.person.name, household.name),
+        area: Some(household.clone()),
+        person: Some(m.person.clone()),
+        assignee: worker,
+        target: 1,
+    })
+}
+
+/// Who samples a tube holding several members, and where: the grid worker
+/// when they share a grid cell, else the staff of the lowest level whose
+/// area holds them all (a pooled tube is one trip, and the task must lie
+/// within its assignee's scope). The area is the deepest one they share.
+pub fn common_responsible(chains: &[&[AreaBrief]]) -> Option<(AreaBrief, Assignee)> {
+    let first = chains.first()?;
+    let shared = first
+        .iter()
+        .enumerate()
+        .take_while(|(i, a)| chains.iter().all(|c| c.get(*i).map(|b| b.id) == Some(a.id)))
+        .count();
+    let common = &first[..shared];
+    let deepest = common.last()?.clone();
+    let by_level = |level| common.iter().rev().find(|a| a.level == level);
+    let (role, area) = [
+        (AreaLevel::Grid, Role::GridWorker),
+        (AreaLevel::Community, Role::Community),
+        (AreaLevel::SubDistrict, Role::SubDistrict),
+        (AreaLevel::District, Role::DistrictCommand),
+    ]
+    .into_iter()
+    .find_map(|(level, role)| by_level(level).map(|a| (role, a)))?;
+    Some((
+        deepest,
+        Assignee {
+            role,
+            area: area.id,
+            area_name: area.name.clone(),
+        },
+    ))
+}
+
+/// The task for one tube the decoder asks for. A one-member tube is that
+/// member's single-tube retest; a tube of several is a pooled retest task
+/// naming them. `round` is the lab round counting the pool as round 1;
+/// `k` of `total` numbers the tube within its round.
+pub fn retest_tube_task(
+    source: &str,
+    round: usize,
+    k: usize,
+    total: usize,
+    members: &[&MemberInput],
+) -> Option<NewTask> {
+    if let [one] = members {
+        return single_retest_task(one);
+    }
+    let chains: Vec<&[AreaBrief]> = members.iter().map(|m| m.chain.as_slice()).collect();
+    let (area, assignee) = common_responsible(&chains)?;
+    let names: Vec<&str> = members.iter().map(|m| m.person.name.as_str()).collect();
+    Some(NewTask {
+        kind: TaskKind::PooledRetest,
+        title: format!(
+            "{source} 第{round}轮混管复核 {k}/{total}（{} 人同管）：{}",
+            members.len(),
+            names.join("、")
+        ),
+        area: Some(area),
+        person: None,
+        assignee,
+        target: members.len() as u32,
+    })
+}
+
+/// Every member in a single tube: what a decoder refusal falls back to,
+/// since a retest is never to be lost.
+fn singles(n: usize) -> Decision {
+    Decision {
+        round: 1,
+        retest_tubes: (0..n).map(|i| vec![i]).collect(),
+        ..Decision::default()
+    }
+}
+
 fn address(chain: &[AreaBrief]) -> String {
     chain
         .iter()
@@ -179,8 +285,60 @@ fn address(chain: &[AreaBrief]) -> String {
 /// Plans adding `input.members` to the incident. Persons, compounds and
 /// affiliations the incident already knows get nothing new, so a second
 /// tube from the same building adds only what is new.
+///
+/// The retest tubes of a pool's new members come from the decoder: the
+/// playbook's stage-2 design is asked for the tubes after a non-negative
+/// pool of them (in scan order). A one-member tube, or a member the decoder
+/// flags outright, is a single-tube retest task as on 6·13; a tube of
+/// several is a pooled retest task. Contacts of a case are not a pool:
+/// each gets a single tube.
 pub fn plan_join(pb: &Playbook, input: &JoinInput) -> JoinPlan {
     let mut plan = JoinPlan::default();
+    let stage = match input.kind {
+        MemberKind::PoolMember => pb.stage2,
+        MemberKind::Household | MemberKind::Contact => Stage2::Dorfman,
+    };
+    // The block: the members this tube newly isolates, in scan order.
+    let mut in_block = BTreeSet::new();
+    let block: Vec<usize> = input
+        .members
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| {
+            m.chain.last().is_some()
+                && responsible_for(&m.chain).is_some()
+                && !input.known_persons.contains(&m.person.id)
+                && in_block.insert(m.person.id)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let decision = if block.is_empty() {
+        Decision::default()
+    } else {
+        stage
+            .after_pool(block.len())
+            .unwrap_or_else(|_| singles(block.len()))
+    };
+    let position: BTreeMap<usize, usize> = block.iter().enumerate().map(|(b, &i)| (i, b)).collect();
+    let pooled = decision.retest_tubes.iter().any(|t| t.len() > 1);
+    let mut single_tube: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut tube_tasks = vec![None; decision.retest_tubes.len()];
+    let total = decision.retest_tubes.len();
+    for (k, tube) in decision.retest_tubes.iter().enumerate() {
+        if let [one] = tube.as_slice() {
+            single_tube.insert(*one, k);
+            continue;
+        }
+        let members: Vec<&MemberInput> = tube.iter().map(|&b| &input.members[block[b]]).collect();
+        if let Some(task) =
+            retest_tube_task(&input.source, decision.round + 1, k + 1, total, &members)
+        {
+            tube_tasks[k] = Some(plan.tasks.len());
+            plan.tasks.push(task);
+        }
+    }
+    let flagged: BTreeSet<usize> = decision.flagged.iter().copied().collect();
+    let cleared: BTreeSet<usize> = decision.cleared.iter().copied().collect();
     let mut persons = input.known_persons.clone();
     let mut compounds = input.known_compounds.clone();
     let mut affiliations = input.known_affiliations.clone();
@@ -192,8 +350,9 @@ pub fn plan_join(pb: &Playbook, input: &JoinInput) -> JoinPlan {
         text,
     };
     let mut isolated = 0;
+    let mut singles_planned = 0;
     let mut traced = 0;
-    for m in &input.members {
+    for (i, m) in input.members.iter().enumerate() {
         let Some(household) = m.chain.last() else {
             continue;
         };
@@ -201,31 +360,50 @@ pub fn plan_join(pb: &Playbook, input: &JoinInput) -> JoinPlan {
             continue;
         };
         if persons.insert(m.person.id) {
-            isolated += 1;
+            let b = position.get(&i).copied();
+            let clear = b.is_some_and(|b| cleared.contains(&b));
             plan.members.push(NewMember {
                 person: m.person.clone(),
                 kind: input.kind,
-                status: MemberStatus::PendingRetest,
+                status: if clear {
+                    MemberStatus::Cleared
+                } else {
+                    MemberStatus::PendingRetest
+                },
                 source: input.source.clone(),
                 household: household.id,
                 address: address(&m.chain),
             });
-            plan.orders.push(NewOrder {
-                kind: OrderKind::IsolationPendingRetest,
-                area: None,
-                person: Some(m.person.clone()),
-                starts_at: at,
-                ends_at: None,
-                reason: format!("{} {}，隔离待单管复核", input.source, input.kind.label_zh()),
-            });
-            plan.tasks.push(NewTask {
-                kind: TaskKind::Retest,
-                title: format!("{} 单管复核采样（{}）", m.person.name, household.name),
-                area: Some(household.clone()),
-                person: Some(m.person.clone()),
-                assignee: worker.clone(),
-                target: 1,
-            });
+            if !clear {
+                isolated += 1;
+                plan.orders.push(NewOrder {
+                    kind: OrderKind::IsolationPendingRetest,
+                    area: None,
+                    person: Some(m.person.clone()),
+                    starts_at: at,
+                    ends_at: None,
+                    reason: format!(
+                        "{} {}，{}",
+                        input.source,
+                        input.kind.label_zh(),
+                        if pooled {
+                            "隔离待复核"
+                        } else {
+                            "隔离待单管复核"
+                        }
+                    ),
+                });
+            }
+            let single = b.filter(|b| single_tube.contains_key(b) || flagged.contains(b));
+            if let Some(b) = single
+                && let Some(task) = single_retest_task(m)
+            {
+                if let Some(&k) = single_tube.get(&b) {
+                    tube_tasks[k] = Some(plan.tasks.len());
+                }
+                singles_planned += 1;
+                plan.tasks.push(task);
+            }
         }
         if pb.trace_households && input.kind == MemberKind::PoolMember {
             let new: Vec<&PersonBrief> = m
@@ -343,7 +521,7 @@ pub fn plan_join(pb: &Playbook, input: &JoinInput) -> JoinPlan {
             ),
         ));
     }
-    if isolated > 0 {
+    if isolated > 0 && !pooled {
         plan.timeline.insert(
             0,
             entry(
@@ -352,10 +530,38 @@ pub fn plan_join(pb: &Playbook, input: &JoinInput) -> JoinPlan {
                     "{} {} 人隔离待单管复核，复核任务 {} 项",
                     input.kind.label_zh(),
                     isolated,
-                    isolated
+                    singles_planned
                 ),
             ),
         );
+    } else if isolated > 0 {
+        let pooled_tubes = decision.retest_tubes.iter().filter(|t| t.len() > 1).count();
+        plan.timeline.insert(
+            0,
+            entry(
+                TimelineKind::Order,
+                format!(
+                    "{} {} 人隔离待复核；按 {} 设计（{}）复核混管 {} 管、单管 {} 管，代替单管复核 {} 管",
+                    input.kind.label_zh(),
+                    isolated,
+                    stage.label(),
+                    stage.design_for(block.len()).label(),
+                    pooled_tubes,
+                    singles_planned,
+                    block.len()
+                ),
+            ),
+        );
+    }
+    if stage.decodes() && !block.is_empty() {
+        plan.block = Some(BlockPlan {
+            block: Block {
+                design: stage.design_for(block.len()),
+                members: block.iter().map(|&i| input.members[i].person.id).collect(),
+            },
+            tubes: decision.retest_tubes.clone(),
+            tasks: tube_tasks,
+        });
     }
     if traced > 0 {
         plan.timeline.push(entry(
@@ -421,5 +627,267 @@ mod tests {
         ];
         assert_eq!(compound_of(&school).unwrap().level, AreaLevel::School);
         assert_eq!(responsible_for(&school).unwrap().role, Role::Community);
+    }
+
+    fn person(i: i64) -> PersonBrief {
+        PersonBrief {
+            id: PersonId(i),
+            name: format!("居民{i}"),
+            document_masked: "410105********0000".into(),
+        }
+    }
+
+    /// `n` pool members: the first half in 瓦屋李新居 (grid 1), the rest
+    /// in 玉兰雅亭 (grid 2), two to a household.
+    fn pool_input(n: i64) -> JoinInput {
+        let district = a(1, AreaLevel::District, "高新区");
+        let sub = a(2, AreaLevel::SubDistrict, "梧桐街办事处");
+        let community = a(3, AreaLevel::Community, "瓦屋李社区");
+        let members = (0..n)
+            .map(|i| {
+                let (grid, compound) = if i < n / 2 {
+                    (
+                        a(4, AreaLevel::Grid, "瓦屋李社区第1网格"),
+                        a(5, AreaLevel::Compound, "瓦屋李新居"),
+                    )
+                } else {
+                    (
+                        a(14, AreaLevel::Grid, "瓦屋李社区第2网格"),
+                        a(15, AreaLevel::Compound, "玉兰雅亭"),
+                    )
+                };
+                let building = a(compound.id.get() * 10, AreaLevel::Building, "1号楼");
+                let household = a(
+                    1000 + i / 2,
+                    AreaLevel::Household,
+                    &format!("{}室", 101 + i / 2),
+                );
+                MemberInput {
+                    person: person(100 + i),
+                    chain: vec![
+                        district.clone(),
+                        sub.clone(),
+                        community.clone(),
+                        grid,
+                        compound,
+                        building,
+                        household,
+                    ],
+                    affiliations: vec![],
+                    household: vec![],
+                }
+            })
+            .collect();
+        JoinInput {
+            incident: 1,
+            source: "WWL-0613-0001".into(),
+            at: chrono::DateTime::from_timestamp(1_655_064_240, 0).unwrap(),
+            kind: MemberKind::PoolMember,
+            members,
+            known_persons: BTreeSet::new(),
+            known_compounds: BTreeSet::new(),
+            known_affiliations: BTreeSet::new(),
+            buildings: BTreeMap::new(),
+        }
+    }
+
+    fn pc3() -> Playbook {
+        Playbook {
+            stage2: Stage2::PoolCode { third_round: true },
+            ..Playbook::default()
+        }
+    }
+
+    #[test]
+    fn dorfman_plans_one_single_tube_task_per_member_as_on_6_13() {
+        let input = pool_input(20);
+        let plan = plan_join(&Playbook::default(), &input);
+        let retests: Vec<&NewTask> = plan
+            .tasks
+            .iter()
+            .filter(|t| matches!(t.kind, TaskKind::Retest | TaskKind::PooledRetest))
+            .collect();
+        assert_eq!(retests.len(), 20);
+        for (t, m) in retests.iter().zip(&input.members) {
+            let household = m.chain.last().unwrap();
+            assert_eq!(t.kind, TaskKind::Retest);
+            assert_eq!(
+                t.title,
+                format!("{} 单管复核采样（{}）", m.person.name, household.name)
+            );
+            assert_eq!(t.person.as_ref(), Some(&m.person));
+            assert_eq!(t.area.as_ref(), Some(household));
+            assert_eq!(t.assignee, responsible_for(&m.chain).unwrap());
+            assert_eq!(t.target, 1);
+        }
+        // Per member, in scan order: the retest task comes first, then the
+        // compound's tasks when the member is the first from it.
+        assert_eq!(
+            plan.tasks[0].person.as_ref(),
+            Some(&input.members[0].person)
+        );
+        assert_eq!(plan.tasks[1].kind, TaskKind::Environmental);
+        assert_eq!(
+            plan.tasks[2].person.as_ref(),
+            Some(&input.members[1].person)
+        );
+        assert_eq!(
+            plan.timeline[0].text,
+            "混管成员 20 人隔离待单管复核，复核任务 20 项"
+        );
+        assert!(
+            plan.orders
+                .iter()
+                .filter(|o| o.kind == OrderKind::IsolationPendingRetest)
+                .all(|o| o.reason == "WWL-0613-0001 混管成员，隔离待单管复核")
+        );
+        assert!(plan.block.is_none(), "single tubes need no replay");
+        assert!(
+            plan.members
+                .iter()
+                .all(|m| m.status == MemberStatus::PendingRetest)
+        );
+    }
+
+    #[test]
+    fn pool_code_plans_the_decoders_pooled_tubes() {
+        let input = pool_input(20);
+        let plan = plan_join(&pc3(), &input);
+        let decision = pc3().stage2.after_pool(20).unwrap();
+        assert_eq!(decision.retest_tubes.len(), 6);
+        assert!(plan.tasks.iter().all(|t| t.kind != TaskKind::Retest));
+        let pooled: Vec<&NewTask> = plan
+            .tasks
+            .iter()
+            .filter(|t| t.kind == TaskKind::PooledRetest)
+            .collect();
+        assert_eq!(pooled.len(), 6, "6 tubes instead of 20");
+        let block = plan.block.as_ref().unwrap();
+        assert_eq!(block.tubes, decision.retest_tubes);
+        assert_eq!(
+            block.block.members,
+            input
+                .members
+                .iter()
+                .map(|m| m.person.id)
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(block.block.design.label(), "PC3(20;6C3)");
+        for (k, (tube, task)) in block.tubes.iter().zip(&block.tasks).enumerate() {
+            let task = &plan.tasks[task.unwrap()];
+            assert_eq!(task.kind, TaskKind::PooledRetest);
+            assert_eq!(task.target, 10);
+            assert!(task.person.is_none());
+            assert!(task.title.starts_with(&format!(
+                "WWL-0613-0001 第2轮混管复核 {}/6（10 人同管）：",
+                k + 1
+            )));
+            let names: Vec<String> = tube
+                .iter()
+                .map(|&i| input.members[i].person.name.clone())
+                .collect();
+            assert!(task.title.ends_with(&names.join("、")), "{}", task.title);
+            // A tube within one grid cell is its grid worker's; one that
+            // mixes both grids is the community's (the last code tube holds
+            // only the second half).
+            let one_grid = tube.iter().all(|&i| i < 10) || tube.iter().all(|&i| i >= 10);
+            if one_grid {
+                assert_eq!(task.assignee.role, Role::GridWorker);
+                assert_eq!(task.area.as_ref().unwrap().level, AreaLevel::Building);
+            } else {
+                assert_eq!(task.assignee.role, Role::Community);
+                assert_eq!(task.area.as_ref().unwrap().name, "瓦屋李社区");
+            }
+        }
+        let mixed = plan
+            .tasks
+            .iter()
+            .filter(|t| t.kind == TaskKind::PooledRetest && t.assignee.role == Role::Community)
+            .count();
+        assert_eq!(mixed, 5);
+        assert_eq!(plan.members.len(), 20);
+        assert!(
+            plan.members
+                .iter()
+                .all(|m| m.status == MemberStatus::PendingRetest)
+        );
+        assert!(
+            plan.orders
+                .iter()
+                .filter(|o| o.kind == OrderKind::IsolationPendingRetest)
+                .all(|o| o.reason == "WWL-0613-0001 混管成员，隔离待复核")
+        );
+        assert_eq!(
+            plan.timeline[0].text,
+            "混管成员 20 人隔离待复核；按 PC3 设计（PC3(20;6C3)）复核混管 6 管、单管 0 管，代替单管复核 20 管"
+        );
+        // The compound tasks are unchanged by the design.
+        let d2 = plan_join(&Playbook::default(), &input);
+        let rest = |p: &JoinPlan| -> Vec<NewTask> {
+            p.tasks
+                .iter()
+                .filter(|t| !matches!(t.kind, TaskKind::Retest | TaskKind::PooledRetest))
+                .cloned()
+                .collect()
+        };
+        assert_eq!(rest(&plan), rest(&d2));
+        assert_eq!(plan.round_areas, d2.round_areas);
+    }
+
+    #[test]
+    fn pooled_tube_within_one_grid_goes_to_its_grid_worker() {
+        let mut input = pool_input(20);
+        input.members.truncate(10); // all in grid 1
+        let plan = plan_join(&pc3(), &input);
+        let pooled: Vec<&NewTask> = plan
+            .tasks
+            .iter()
+            .filter(|t| t.kind == TaskKind::PooledRetest)
+            .collect();
+        // 10 people: C(5,2) = 10 codewords over 5 tubes.
+        assert_eq!(pooled.len(), 5);
+        for t in pooled {
+            assert_eq!(t.assignee.role, Role::GridWorker);
+            assert_eq!(t.assignee.area_name, "瓦屋李社区第1网格");
+        }
+    }
+
+    #[test]
+    fn known_members_stay_out_of_the_block_and_contacts_get_single_tubes() {
+        let mut input = pool_input(20);
+        input.known_persons.insert(PersonId(100));
+        let plan = plan_join(&pc3(), &input);
+        let block = plan.block.unwrap();
+        assert_eq!(block.block.members.len(), 19);
+        assert!(!block.block.members.contains(&PersonId(100)));
+        assert_eq!(block.block.design.label(), "PC3(19;6C3)");
+        // A one-person pool: the decoder flags its member for a single tube.
+        let mut one = pool_input(20);
+        one.members.truncate(1);
+        let plan = plan_join(&pc3(), &one);
+        assert_eq!(plan.block.as_ref().unwrap().tubes.len(), 0);
+        let retests: Vec<&NewTask> = plan
+            .tasks
+            .iter()
+            .filter(|t| matches!(t.kind, TaskKind::Retest | TaskKind::PooledRetest))
+            .collect();
+        assert_eq!(retests.len(), 1);
+        assert_eq!(retests[0].kind, TaskKind::Retest);
+        assert_eq!(
+            plan.timeline[0].text,
+            "混管成员 1 人隔离待单管复核，复核任务 1 项"
+        );
+        // Contacts of a case are not a pool.
+        let mut contacts = pool_input(6);
+        contacts.kind = MemberKind::Contact;
+        let plan = plan_join(&pc3(), &contacts);
+        assert!(plan.block.is_none());
+        assert_eq!(
+            plan.tasks
+                .iter()
+                .filter(|t| t.kind == TaskKind::Retest)
+                .count(),
+            6
+        );
     }
 }

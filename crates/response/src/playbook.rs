@@ -3,6 +3,7 @@
 //! — written in TOML; the defaults follow the 6·13 story.
 
 use crate::model::{DecisionKind, Role};
+use crate::stage2::Stage2;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -72,6 +73,10 @@ pub struct Playbook {
     pub trace_affiliations: bool,
     /// Who confirms what.
     pub confirm: ConfirmRules,
+    /// How a non-negative pool's members are retested: Dorfman (each in a
+    /// single tube, the 6·13 practice) or pool + code (a few pooled tubes
+    /// the decoder reads, single tubes only where it must).
+    pub stage2: Stage2,
 }
 
 impl Default for Playbook {
@@ -86,6 +91,7 @@ impl Default for Playbook {
             trace_households: true,
             trace_affiliations: true,
             confirm: ConfirmRules::default(),
+            stage2: Stage2::Dorfman,
         }
     }
 }
@@ -152,6 +158,32 @@ mod tests {
         assert!(pb.may_confirm(DecisionKind::LiftAndClose, Role::DistrictCommand));
         assert!(!pb.may_confirm(DecisionKind::LiftAndClose, Role::GridWorker));
         assert_eq!(pb.env_tubes_for(80), 8);
+        assert_eq!(pb.stage2, Stage2::Dorfman);
+    }
+
+    /// The example file spells out the defaults: it cannot drift from them.
+    #[test]
+    fn example_file_is_the_default() {
+        let text = include_str!("../../../examples/playbook.toml");
+        assert_eq!(Playbook::from_toml(text).unwrap(), Playbook::default());
+        let pc = text.replace("design = \"dorfman\"", "design = \"pool_code\"");
+        assert_eq!(
+            Playbook::from_toml(&pc).unwrap().stage2,
+            Stage2::PoolCode { third_round: true }
+        );
+    }
+
+    #[test]
+    fn stage2_design_is_a_setting() {
+        let pb = Playbook::from_toml("[stage2]\ndesign = \"pool_code\"\n").unwrap();
+        assert_eq!(pb.stage2, Stage2::PoolCode { third_round: true });
+        let pb = Playbook::from_toml(
+            "expansion_pool = 10\n[stage2]\ndesign = \"pool_code\"\nthird_round = false\n",
+        )
+        .unwrap();
+        assert_eq!(pb.stage2, Stage2::PoolCode { third_round: false });
+        assert_eq!(pb.expansion_pool, 10);
+        assert!(Playbook::from_toml("[stage2]\ndesign = \"array\"\n").is_err());
     }
 
     #[test]

@@ -149,7 +149,7 @@ pub(crate) fn schemas() -> Value {
         "Changed": { "type": "object", "properties": { "effects": { "type": "array", "items": { "type": "object" } } } },
         "Incident": obj("id, parent, title, area {id, level, name}, status (open|closed), opened_at, closed_at, trigger_tube, case, expansion_round, retest_round"),
         "IncidentDetail": obj("An Incident plus members, orders, tasks, decisions, timeline, tubes, children and blockers"),
-        "Task": obj("id, kind (retest|door_to_door|trace_household|trace_affiliation|environmental), title, area, person, assignee {role, area, area_name}, target, status, created_at, done_at, done_by"),
+        "Task": obj("id, kind (retest|door_to_door|trace_household|trace_affiliation|environmental|pooled_retest), title, area, person, assignee {role, area, area_name}, target, status, created_at, done_at, done_by"),
         "Order": obj("id, kind (static_control|isolation_pending_retest|home_isolation), area, person, starts_at, ends_at, ordered_by, reason, lifted_at, lifted_by"),
         "Decision": obj("id, kind, person, status (proposed|confirmed|rejected), reason, proposed_at, proposed_by, decided_at, decided_by, decided_role, note"),
         "LiveStatus": obj("incident, retests {members, negative, grey_zone, positive, pending}, retested, tubes_awaiting, expansion counts, compounds [{area, tally, covered_share}], proposed decisions, tasks_open, tasks_total, blockers, time_to_all_clear"),

@@ -11,7 +11,9 @@ use gridsweep_response::report::{
 };
 use gridsweep_response::*;
 use gridsweep_storage::pipeline::{NewRound, PipelineTx};
-use gridsweep_storage::response::{PersonFact, PersonMark, ResponseTx, RoundTube, mask_doc};
+use gridsweep_storage::response::{
+    PersonFact, PersonMark, PoolBlock, ResponseTx, RoundTube, mask_doc,
+};
 use gridsweep_storage::stamp::{from_ms, ms, opt_ms};
 use gridsweep_storage::{StoreError, StoreResult};
 use postgres::Row;
@@ -851,6 +853,56 @@ impl ResponseTx for PgTx<'_, '_> {
                     .as_deref()
                     .map(|m| word(MarkKind::parse, "mark", m))
                     .transpose()?,
+            })
+        })
+        .collect()
+    }
+
+    fn insert_pool_block(&mut self, b: &PoolBlock) -> StoreResult<()> {
+        self.ex(
+            "INSERT INTO pool_blocks(incident_id, tube, design, members, tasks, complete, seq)
+             VALUES ($1,$2,$3,$4,$5,$6,
+               (SELECT COALESCE(MAX(seq), 0) + 1 FROM pool_blocks WHERE incident_id = $1))",
+            &[
+                &b.incident,
+                &b.tube,
+                &js(&b.block.design)?,
+                &js(&b.block.members)?,
+                &js(&b.tasks)?,
+                &b.complete,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn update_pool_block(&mut self, b: &PoolBlock) -> StoreResult<()> {
+        self.ex(
+            "UPDATE pool_blocks SET tasks = $3, complete = $4 WHERE incident_id = $1 AND tube = $2",
+            &[&b.incident, &b.tube, &js(&b.tasks)?, &b.complete],
+        )?;
+        Ok(())
+    }
+
+    fn pool_blocks(&mut self, incident: i64) -> StoreResult<Vec<PoolBlock>> {
+        self.q(
+            "SELECT tube, design, members, tasks, complete FROM pool_blocks
+             WHERE incident_id = $1 ORDER BY seq",
+            &[&incident],
+        )?
+        .iter()
+        .map(|r| {
+            let design: String = r.get(1);
+            let members: String = r.get(2);
+            let tasks: String = r.get(3);
+            Ok(PoolBlock {
+                incident,
+                tube: r.get(0),
+                block: gridsweep_response::stage2::Block {
+                    design: unjs(&design)?,
+                    members: unjs(&members)?,
+                },
+                tasks: unjs(&tasks)?,
+                complete: r.get(4),
             })
         })
         .collect()

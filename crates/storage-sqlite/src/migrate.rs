@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_pipeline.sql")),
     (3, include_str!("../migrations/0003_response.sql")),
     (4, include_str!("../migrations/0004_accounts.sql")),
+    (5, include_str!("../migrations/0005_pool_blocks.sql")),
 ];
 
 /// Applies the migrations this database has not seen, each in its own

@@ -12,7 +12,9 @@ use gridsweep_response::report::{
 };
 use gridsweep_response::*;
 use gridsweep_storage::pipeline::{NewRound, PipelineTx};
-use gridsweep_storage::response::{PersonFact, PersonMark, ResponseTx, RoundTube, mask_doc};
+use gridsweep_storage::response::{
+    PersonFact, PersonMark, PoolBlock, ResponseTx, RoundTube, mask_doc,
+};
 use gridsweep_storage::stamp::{from_ms, ms, opt_ms};
 use gridsweep_storage::{StoreError, StoreResult};
 use rusqlite::{OptionalExtension, Row, params};
@@ -1146,6 +1148,73 @@ impl ResponseTx for SqliteTx<'_> {
                         .as_deref()
                         .map(|m| word(MarkKind::parse, "mark", m))
                         .transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    fn insert_pool_block(&mut self, b: &PoolBlock) -> StoreResult<()> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO pool_blocks(incident_id, tube, design, members, tasks, complete, seq)
+                 VALUES (?1,?2,?3,?4,?5,?6,
+                   (SELECT COALESCE(MAX(seq), 0) + 1 FROM pool_blocks WHERE incident_id = ?1))",
+            )
+            .map_err(db_err)?
+            .execute(params![
+                b.incident,
+                b.tube,
+                js(&b.block.design)?,
+                js(&b.block.members)?,
+                js(&b.tasks)?,
+                b.complete
+            ])
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn update_pool_block(&mut self, b: &PoolBlock) -> StoreResult<()> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE pool_blocks SET tasks = ?3, complete = ?4 WHERE incident_id = ?1 AND tube = ?2",
+            )
+            .map_err(db_err)?
+            .execute(params![b.incident, b.tube, js(&b.tasks)?, b.complete])
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn pool_blocks(&mut self, incident: i64) -> StoreResult<Vec<PoolBlock>> {
+        let rows = self
+            .conn()
+            .prepare_cached(
+                "SELECT tube, design, members, tasks, complete FROM pool_blocks
+                 WHERE incident_id = ?1 ORDER BY seq",
+            )
+            .map_err(db_err)?
+            .query_map([incident], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, bool>(4)?,
+                ))
+            })
+            .map_err(db_err)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db_err)?;
+        rows.into_iter()
+            .map(|(tube, design, members, tasks, complete)| {
+                Ok(PoolBlock {
+                    incident,
+                    tube,
+                    block: gridsweep_response::stage2::Block {
+                        design: unjs(&design)?,
+                        members: unjs(&members)?,
+                    },
+                    tasks: unjs(&tasks)?,
+                    complete,
                 })
             })
             .collect()

@@ -16,11 +16,13 @@ use gridsweep_response::decide::{
 };
 use gridsweep_response::plan::{
     JoinInput, MemberInput, PLAYBOOK_ACTOR, grid_levels, incident_area, plan_join,
+    retest_tube_task, single_retest_task,
 };
 use gridsweep_response::report::{
     DecisionView, EntryView, IncidentData, IncidentInfo, MemberView, OrderView, Report, SampleFact,
     TaskView, TubeFact, TubeRole,
 };
+use gridsweep_response::stage2::{Block, replay};
 use gridsweep_response::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -62,6 +64,23 @@ pub struct PersonMark {
     pub note: String,
     pub at: DateTime<Utc>,
     pub by: String,
+}
+
+/// A non-negative pool whose members the playbook's stage-2 design (other
+/// than single tubes) resolves. Kept so the decoder can be replayed over
+/// the retest round as its tubes come back: a retest tube counts for the
+/// decoder's tube with exactly the same persons.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolBlock {
+    pub incident: i64,
+    /// The non-negative pool that brought the members in.
+    pub tube: String,
+    pub block: Block,
+    /// Per round asked after the pool (index 0 = stage 2), the task id of
+    /// each tube the decoder asked for.
+    pub tasks: Vec<Vec<Option<i64>>>,
+    /// Every member cleared or flagged: nothing more to replay.
+    pub complete: bool,
 }
 
 /// The row-level operations a backend provides for the response.
@@ -134,6 +153,11 @@ pub trait ResponseTx: PipelineTx {
     /// The roster under `path` with whether each person has a sample in
     /// `round` and any mark.
     fn roster_coverage(&mut self, path: &AreaPath, round: i64) -> StoreResult<Vec<RosterEntry>>;
+    fn insert_pool_block(&mut self, b: &PoolBlock) -> StoreResult<()>;
+    /// Rewrites a block's tasks and completeness.
+    fn update_pool_block(&mut self, b: &PoolBlock) -> StoreResult<()>;
+    /// An incident's blocks, in the order they were planned.
+    fn pool_blocks(&mut self, incident: i64) -> StoreResult<Vec<PoolBlock>>;
 }
 
 /// A request to confirm or reject a proposed decision.
@@ -274,8 +298,39 @@ pub fn respond(
                 return Ok(fx);
             }
             tx.insert_incident_tube(inc, tube, TubeRole::Retest, at)?;
+            let in_tube = tx.tube_persons(tube)?;
+            if in_tube.len() > 1 {
+                // A pooled retest tube: it decides nobody by itself; the
+                // decoder reads it with the rest of its round below.
+                let names: Vec<String> = tx
+                    .members(inc)?
+                    .into_iter()
+                    .filter(|(m, _)| in_tube.contains(&m.person.id))
+                    .map(|(m, _)| m.person.name)
+                    .collect();
+                entry(
+                    tx,
+                    inc,
+                    at,
+                    &res.posted_by,
+                    TimelineKind::Result,
+                    format!(
+                        "混管复核 {tube}（{} 人：{}）：{}",
+                        in_tube.len(),
+                        names.join("、"),
+                        gridsweep_response::report::outcome_zh(res.outcome)
+                    ),
+                )?;
+                fx.push(Effect::IncidentUpdated {
+                    incident: inc,
+                    what: format!("pooled retest {}", res.outcome.as_str()),
+                });
+                fx.extend(advance_blocks(tx, inc, at, &res.posted_by)?);
+                fx.extend(propose_due(tx, inc, at, pb)?);
+                return Ok(fx);
+            }
             let status = retest_status(res.outcome, res.grey_zone);
-            let persons: BTreeSet<PersonId> = tx.tube_persons(tube)?.into_iter().collect();
+            let persons: BTreeSet<PersonId> = in_tube.into_iter().collect();
             let members = tx.members(inc)?;
             let mut tasks = tx.tasks(inc)?;
             for (m, _) in members
@@ -322,6 +377,7 @@ pub fn respond(
                 incident: inc,
                 what: format!("retest {}", status.as_str()),
             });
+            fx.extend(advance_blocks(tx, inc, at, &res.posted_by)?);
             fx.extend(propose_due(tx, inc, at, pb)?);
         }
         Some((inc, RoundRole::Expansion)) => {
@@ -445,9 +501,16 @@ fn open_incident(
         ends_at,
         areas: vec![],
     })?;
+    // Single tubes for Dorfman, as on 6·13; a decoding design's pooled
+    // tubes need room for their members.
+    let retest_pool = pb.stage2.retest_pool_size();
     let retest = tx.insert_round(&NewRound {
-        name: format!("事件#{id} 单管复核"),
-        pool_size: 1,
+        name: if retest_pool == 1 {
+            format!("事件#{id} 单管复核")
+        } else {
+            format!("事件#{id} 复核")
+        },
+        pool_size: retest_pool,
         starts_at: at,
         ends_at,
         areas: vec![],
@@ -471,10 +534,18 @@ fn open_incident(
         at,
         PLAYBOOK_ACTOR,
         TimelineKind::Order,
-        format!(
-            "建立扩面筛查轮次 #{expansion}（{}混1）与单管复核轮次 #{retest}",
-            pb.expansion_pool
-        ),
+        if retest_pool == 1 {
+            format!(
+                "建立扩面筛查轮次 #{expansion}（{}混1）与单管复核轮次 #{retest}",
+                pb.expansion_pool
+            )
+        } else {
+            format!(
+                "建立扩面筛查轮次 #{expansion}（{}混1）与复核轮次 #{retest}（{} 设计，每管至多 {retest_pool} 人）",
+                pb.expansion_pool,
+                pb.stage2.label()
+            )
+        },
     )?;
     Ok(id)
 }
@@ -592,7 +663,23 @@ fn join_persons(
             .collect(),
         buildings,
     };
-    let plan = plan_join(pb, &input);
+    // An incident opened under single tubes has a 1:1 retest round: its
+    // later pools are retested singly too, whatever the playbook now says.
+    let retest_pool = match info.retest_round {
+        Some(r) => tx.round(r)?.map_or(1, |r| r.pool_size),
+        None => 1,
+    };
+    let plan = if retest_pool < pb.stage2.retest_pool_size() {
+        plan_join(
+            &Playbook {
+                stage2: Stage2::Dorfman,
+                ..pb.clone()
+            },
+            &input,
+        )
+    } else {
+        plan_join(pb, &input)
+    };
     let affiliation_names: BTreeMap<PersonId, Vec<String>> = members
         .iter()
         .map(|m| {
@@ -652,8 +739,10 @@ fn join_persons(
             lifted_by: None,
         })?;
     }
+    let mut task_ids = Vec::with_capacity(plan.tasks.len());
     for t in &plan.tasks {
         let id = tx.next_id("task")?;
+        task_ids.push(id);
         tx.insert_task(&TaskView {
             id,
             incident: inc,
@@ -683,15 +772,294 @@ fn join_persons(
             text: e.text.clone(),
         })?;
     }
-    Ok(vec![Effect::IncidentUpdated {
+    let mut fx = Vec::new();
+    if let Some(b) = &plan.block {
+        tx.insert_pool_block(&PoolBlock {
+            incident: inc,
+            tube: source.to_string(),
+            block: b.block.clone(),
+            tasks: vec![
+                b.tasks
+                    .iter()
+                    .map(|t| t.and_then(|i| task_ids.get(i).copied()))
+                    .collect(),
+            ],
+            complete: false,
+        })?;
+        // A block the pool alone decides (a one-person pool) is settled now.
+        fx.extend(advance_blocks(tx, inc, at, PLAYBOOK_ACTOR)?);
+    }
+    fx.insert(
+        0,
+        Effect::IncidentUpdated {
+            incident: inc,
+            what: format!(
+                "joined {source}: {} members, {} orders, {} tasks",
+                plan.members.len(),
+                plan.orders.len(),
+                plan.tasks.len()
+            ),
+        },
+    );
+    Ok(fx)
+}
+
+/// Whether a retest tube came back non-negative, as the decoder reads it:
+/// a grey-zone Ct counts, an invalid run is no answer (a new tube is taken).
+fn reads_positive(outcome: Outcome) -> Option<bool> {
+    match outcome {
+        Outcome::Negative => Some(false),
+        Outcome::Suspected | Outcome::Positive => Some(true),
+        Outcome::Invalid => None,
+    }
+}
+
+/// Replays the decoder over each open block of the incident with the
+/// retest round's results so far, and carries out what it now says:
+/// pooled tasks whose tube is back are done; members it clears are
+/// cleared (as a negative single tube would); members it flags from a
+/// pooled tube get a single-tube retest to confirm (a single tube's own
+/// result already stands); the next round's tubes become tasks. A retest
+/// tube answers for the decoder's tube with exactly its persons; if two
+/// do, the later result counts.
+fn advance_blocks(
+    tx: &mut dyn ResponseTx,
+    inc: i64,
+    at: DateTime<Utc>,
+    actor: &str,
+) -> StoreResult<Effects> {
+    let mut blocks: Vec<PoolBlock> = tx
+        .pool_blocks(inc)?
+        .into_iter()
+        .filter(|b| !b.complete)
+        .collect();
+    if blocks.is_empty() {
+        return Ok(vec![]);
+    }
+    let Some(round) = tx.incident(inc)?.and_then(|i| i.retest_round) else {
+        return Ok(vec![]);
+    };
+    let mut results: BTreeMap<Vec<PersonId>, (DateTime<Utc>, bool)> = BTreeMap::new();
+    for t in tx.round_tubes(round)? {
+        let Some(r) = &t.result else { continue };
+        let Some(pos) = reads_positive(r.outcome) else {
+            continue;
+        };
+        let mut key = tx.tube_persons(&t.tube.barcode)?;
+        key.sort_unstable();
+        let newer = results
+            .get(&key)
+            .is_none_or(|(when, _)| r.posted_at >= *when);
+        if newer {
+            results.insert(key, (r.posted_at, pos));
+        }
+    }
+    let mut fx = Vec::new();
+    for b in &mut blocks {
+        let rep = replay(&b.block, |tube| {
+            let mut key: Vec<PersonId> = tube.iter().map(|&i| b.block.members[i]).collect();
+            key.sort_unstable();
+            results.get(&key).map(|r| r.1)
+        })
+        .map_err(|e| StoreError::Corrupt(format!("pool block {}: {e}", b.tube)))?;
+        let members: BTreeMap<PersonId, MemberView> = tx
+            .members(inc)?
+            .into_iter()
+            .map(|(m, _)| (m.person.id, m))
+            .collect();
+        let mut tasks = tx.tasks(inc)?;
+        // Pooled tubes back: their tasks are done.
+        for (r, (tubes, got)) in rep.rounds.iter().enumerate() {
+            for (k, (tube, res)) in tubes.iter().zip(got).enumerate() {
+                let id = b.tasks.get(r).and_then(|ts| ts.get(k)).copied().flatten();
+                if tube.len() < 2 || res.is_none() {
+                    continue;
+                }
+                if let Some(task) = tasks
+                    .iter_mut()
+                    .find(|t| Some(t.id) == id && t.status == TaskStatus::Open)
+                {
+                    task.status = TaskStatus::Done;
+                    task.done_at = Some(at);
+                    task.done_by = Some(actor.to_string());
+                    tx.update_task(task)?;
+                }
+            }
+        }
+        let person = |i: usize| b.block.members[i];
+        let pending = |p: &PersonId| {
+            members
+                .get(p)
+                .is_some_and(|m| m.status == MemberStatus::PendingRetest)
+        };
+        let mut cleared = Vec::new();
+        for p in rep.decision.cleared.iter().map(|&i| person(i)) {
+            if pending(&p) {
+                tx.set_member_status(inc, p, MemberStatus::Cleared)?;
+                cleared.push(members[&p].person.name.clone());
+            }
+        }
+        // Flagged from a pooled tube: confirm with a single tube.
+        let to_confirm: Vec<PersonId> = rep
+            .decision
+            .flagged
+            .iter()
+            .map(|&i| person(i))
+            .filter(|p| {
+                pending(p)
+                    && !tasks.iter().any(|t| {
+                        t.kind == TaskKind::Retest
+                            && t.status == TaskStatus::Open
+                            && t.person.as_ref().map(|x| x.id) == Some(*p)
+                    })
+            })
+            .collect();
+        // The next round, once, when the decoder first asks for it.
+        let next_round = rep.decision.round;
+        let asks_new_round = !rep.decision.complete && next_round > b.tasks.len();
+        let mut need: Vec<PersonId> = to_confirm.clone();
+        if asks_new_round {
+            need.extend(
+                rep.decision
+                    .retest_tubes
+                    .iter()
+                    .flatten()
+                    .map(|&i| person(i)),
+            );
+        }
+        need.sort_unstable();
+        need.dedup();
+        let facts = tx.person_facts(&need)?;
+        let (inputs, _) = member_inputs(tx, &facts, false)?;
+        let input_of: BTreeMap<PersonId, &MemberInput> =
+            inputs.iter().map(|m| (m.person.id, m)).collect();
+        let mut new_tasks = Vec::new();
+        for p in &to_confirm {
+            if let Some(t) = input_of.get(p).and_then(|m| single_retest_task(m)) {
+                new_tasks.push(t);
+            }
+        }
+        let confirm_names: Vec<String> = to_confirm
+            .iter()
+            .filter_map(|p| members.get(p).map(|m| m.person.name.clone()))
+            .collect();
+        let mut round_ids = Vec::new();
+        let mut created = 0;
+        for t in new_tasks {
+            write_task(tx, inc, &t, at)?;
+            created += 1;
+        }
+        if asks_new_round {
+            let total = rep.decision.retest_tubes.len();
+            for (k, tube) in rep.decision.retest_tubes.iter().enumerate() {
+                let ms: Vec<&MemberInput> = tube
+                    .iter()
+                    .filter_map(|&i| input_of.get(&person(i)).copied())
+                    .collect();
+                // A member already holding an open single-tube task keeps it.
+                let open_single = match ms.as_slice() {
+                    [one] => tasks.iter().find(|t| {
+                        t.kind == TaskKind::Retest
+                            && t.status == TaskStatus::Open
+                            && t.person.as_ref().map(|x| x.id) == Some(one.person.id)
+                    }),
+                    _ => None,
+                };
+                let id = match open_single {
+                    Some(t) => Some(t.id),
+                    None if ms.len() == tube.len() => {
+                        match retest_tube_task(&b.tube, next_round + 1, k + 1, total, &ms) {
+                            Some(t) => {
+                                created += 1;
+                                Some(write_task(tx, inc, &t, at)?)
+                            }
+                            None => None,
+                        }
+                    }
+                    None => None,
+                };
+                round_ids.push(id);
+            }
+            b.tasks.push(round_ids);
+        }
+        b.complete = rep.decision.complete;
+        let mut said = Vec::new();
+        if !cleared.is_empty() {
+            said.push(format!(
+                "{} 人复核阴性（{}）",
+                cleared.len(),
+                cleared.join("、")
+            ));
+        }
+        if !confirm_names.is_empty() {
+            said.push(format!(
+                "{} 人疑似阳性，单管确认任务已下发（{}）",
+                confirm_names.len(),
+                confirm_names.join("、")
+            ));
+        }
+        if asks_new_round {
+            said.push(format!(
+                "第{}轮复核 {} 管",
+                next_round + 1,
+                rep.decision.retest_tubes.len()
+            ));
+        }
+        if said.is_empty() && !b.complete {
+            continue;
+        }
+        tx.update_pool_block(b)?;
+        if said.is_empty() {
+            continue;
+        }
+        entry(
+            tx,
+            inc,
+            at,
+            PLAYBOOK_ACTOR,
+            TimelineKind::Result,
+            format!(
+                "{} 混管复核判读（{}）：{}",
+                b.tube,
+                b.block.design.label(),
+                said.join("；")
+            ),
+        )?;
+        fx.push(Effect::IncidentUpdated {
+            incident: inc,
+            what: format!(
+                "pool {} decoded: {} cleared, {} to confirm, {created} new tasks",
+                b.tube,
+                cleared.len(),
+                confirm_names.len(),
+            ),
+        });
+    }
+    Ok(fx)
+}
+
+fn write_task(
+    tx: &mut dyn ResponseTx,
+    inc: i64,
+    t: &gridsweep_response::plan::NewTask,
+    at: DateTime<Utc>,
+) -> StoreResult<i64> {
+    let id = tx.next_id("task")?;
+    tx.insert_task(&TaskView {
+        id,
         incident: inc,
-        what: format!(
-            "joined {source}: {} members, {} orders, {} tasks",
-            plan.members.len(),
-            plan.orders.len(),
-            plan.tasks.len()
-        ),
-    }])
+        kind: t.kind,
+        title: t.title.clone(),
+        area: t.area.clone(),
+        person: t.person.clone(),
+        assignee: t.assignee.clone(),
+        target: t.target,
+        status: TaskStatus::Open,
+        created_at: at,
+        done_at: None,
+        done_by: None,
+    })?;
+    Ok(id)
 }
 
 fn facts(tx: &mut dyn ResponseTx, info: &IncidentInfo) -> StoreResult<Facts> {

@@ -22,7 +22,8 @@ macro_rules! storage_tests {
             sync_applies_each_event_once, suspect_tube_opens_an_incident,
             decisions_need_the_right_role, users_and_scopes, sessions_expire_and_end,
             api_tokens_hashed_revocable_expiring, audit_appends_and_filters,
-            person_site_and_box_lookups);
+            person_site_and_box_lookups, pool_code_stage2_clears_and_flags,
+            pool_code_third_round_resolves_two_positives);
     };
     (@cases $fresh:path; $($case:ident),*) => {
         $(
@@ -976,6 +977,46 @@ fn alarm(
     persons: &[NewPerson],
     outcome: gridsweep_domain::pipeline::Outcome,
 ) -> crate::pipeline::Effects {
+    tube_result(
+        store,
+        round,
+        site,
+        code,
+        persons,
+        outcome,
+        &gridsweep_response::Playbook::default(),
+    )
+}
+
+/// A trigger tube: the round's pool size.
+const POOL: bool = false;
+/// A retest tube: exactly as many places as persons.
+const FITTED: bool = true;
+
+/// [`alarm`] under a given playbook, for any round (retest tubes too).
+fn tube_result(
+    store: &dyn Store,
+    round: i64,
+    site: i64,
+    code: &str,
+    persons: &[NewPerson],
+    outcome: gridsweep_domain::pipeline::Outcome,
+    pb: &gridsweep_response::Playbook,
+) -> crate::pipeline::Effects {
+    fitted_tube_result(store, round, site, code, persons, outcome, pb, POOL)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fitted_tube_result(
+    store: &dyn Store,
+    round: i64,
+    site: i64,
+    code: &str,
+    persons: &[NewPerson],
+    outcome: gridsweep_domain::pipeline::Outcome,
+    pb: &gridsweep_response::Playbook,
+    fitted: bool,
+) -> crate::pipeline::Effects {
     use crate::pipeline::Command::*;
     run(
         store,
@@ -984,7 +1025,7 @@ fn alarm(
             round,
             site,
             kind: gridsweep_domain::pipeline::TubeKind::Human,
-            capacity: None,
+            capacity: fitted.then_some(persons.len() as u32),
         },
     )
     .unwrap();
@@ -1020,11 +1061,7 @@ fn alarm(
     )
     .unwrap();
     store
-        .respond_to_result(
-            code.into(),
-            ctx("t").at,
-            gridsweep_response::Playbook::default(),
-        )
+        .respond_to_result(code.into(), ctx("t").at, pb.clone())
         .unwrap()
 }
 
@@ -1284,6 +1321,332 @@ pub fn decisions_need_the_right_role(store: &dyn Store) {
         .unwrap()
         .unwrap_err();
     assert_eq!(e.code(), "conditions_changed");
+}
+
+fn pc3() -> gridsweep_response::Playbook {
+    gridsweep_response::Playbook {
+        stage2: gridsweep_response::Stage2::PoolCode { third_round: true },
+        ..Default::default()
+    }
+}
+
+/// Samples the tubes the decoder asked for (`tubes`, member indices into
+/// `pool`) in the retest round, each positive when it holds one of
+/// `positives`, and lets the engine react after each.
+fn sample_asked(
+    store: &dyn Store,
+    retest_round: i64,
+    site: i64,
+    prefix: &str,
+    pool: &[NewPerson],
+    tubes: &[Vec<usize>],
+    positives: &[usize],
+) {
+    use gridsweep_domain::pipeline::Outcome;
+    for (k, tube) in tubes.iter().enumerate() {
+        let persons: Vec<NewPerson> = tube.iter().map(|&i| pool[i].clone()).collect();
+        let outcome = if tube.iter().any(|i| positives.contains(i)) {
+            Outcome::Positive
+        } else {
+            Outcome::Negative
+        };
+        fitted_tube_result(
+            store,
+            retest_round,
+            site,
+            &format!("{prefix}-{k:02}"),
+            &persons,
+            outcome,
+            &pc3(),
+            FITTED,
+        );
+    }
+}
+
+/// The 20:1 pool under the pool + code playbook: 6 pooled retest tubes
+/// instead of 20 single tubes; one positive is read off them, the other
+/// 19 are cleared, and the positive is confirmed by a single tube.
+pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
+    use gridsweep_domain::pipeline::Outcome;
+    use gridsweep_response::report::TaskView;
+    use gridsweep_response::*;
+    let (round, site, persons, _) = pipeline_fixture(store, 20);
+    tube_result(
+        store,
+        round,
+        site,
+        "POOL-0001",
+        &persons,
+        Outcome::Suspected,
+        &pc3(),
+    );
+    let inc = store.incidents().unwrap()[0].clone();
+    let retest_round = inc.retest_round.unwrap();
+    assert_eq!(store.round(retest_round).unwrap().unwrap().pool_size, 10);
+    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    let pooled: Vec<&TaskView> = d
+        .tasks
+        .iter()
+        .filter(|t| t.kind == TaskKind::PooledRetest)
+        .collect();
+    assert_eq!(
+        pooled.len(),
+        6,
+        "6 stage-2 tubes instead of 20 single tubes"
+    );
+    assert!(
+        pooled
+            .iter()
+            .all(|t| t.target == 10 && t.status == TaskStatus::Open)
+    );
+    assert_eq!(
+        d.tasks
+            .iter()
+            .filter(|t| t.kind == TaskKind::Retest)
+            .count(),
+        0
+    );
+    let asked = Stage2::PoolCode { third_round: true }
+        .after_pool(20)
+        .unwrap()
+        .retest_tubes;
+    for (tube, task) in asked.iter().zip(&pooled) {
+        for &i in tube {
+            assert!(
+                task.title.contains(persons[i].name.as_str()),
+                "{}",
+                task.title
+            );
+        }
+    }
+    // The positive is member 13; the first five tubes back decide nothing.
+    sample_asked(
+        store,
+        retest_round,
+        site,
+        "S2",
+        &persons,
+        &asked[..5],
+        &[13],
+    );
+    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    assert!(
+        d.members
+            .iter()
+            .filter(|m| m.kind == MemberKind::PoolMember)
+            .all(|m| m.status == MemberStatus::PendingRetest)
+    );
+    assert_eq!(
+        d.tasks
+            .iter()
+            .filter(|t| t.kind == TaskKind::PooledRetest && t.status == TaskStatus::Done)
+            .count(),
+        5
+    );
+    // The sixth tube completes the round: 19 cleared, member 13 flagged.
+    let rest: Vec<Vec<usize>> = asked[5..].to_vec();
+    let (code, outcome) = ("S2-LAST", rest[0].contains(&13));
+    let six: Vec<NewPerson> = rest[0].iter().map(|&i| persons[i].clone()).collect();
+    fitted_tube_result(
+        store,
+        retest_round,
+        site,
+        code,
+        &six,
+        if outcome {
+            Outcome::Positive
+        } else {
+            Outcome::Negative
+        },
+        &pc3(),
+        FITTED,
+    );
+    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    let status = |i: usize| {
+        d.members
+            .iter()
+            .find(|m| m.person.id == persons[i].id)
+            .unwrap()
+            .status
+    };
+    for i in 0..20 {
+        let want = if i == 13 {
+            MemberStatus::PendingRetest
+        } else {
+            MemberStatus::Cleared
+        };
+        assert_eq!(status(i), want, "member {i}");
+    }
+    assert!(
+        d.tasks
+            .iter()
+            .filter(|t| t.kind == TaskKind::PooledRetest)
+            .all(|t| t.status == TaskStatus::Done)
+    );
+    let confirm: Vec<&TaskView> = d
+        .tasks
+        .iter()
+        .filter(|t| t.kind == TaskKind::Retest)
+        .collect();
+    assert_eq!(
+        confirm.len(),
+        1,
+        "one single tube to confirm the flagged member"
+    );
+    assert_eq!(confirm[0].person.as_ref().unwrap().id, persons[13].id);
+    assert_eq!(confirm[0].status, TaskStatus::Open);
+    assert!(
+        d.timeline
+            .iter()
+            .any(|e| e.text.contains("混管复核判读") && e.text.contains("19 人复核阴性")),
+        "{:?}",
+        d.timeline.iter().map(|e| &e.text).collect::<Vec<_>>()
+    );
+    assert!(
+        d.blockers
+            .iter()
+            .any(|b| b.contains("1 人单管复核结果未出"))
+    );
+    // Replaying the response for a tube already read changes nothing.
+    let before = store.incident_detail(inc.id).unwrap().unwrap();
+    assert!(
+        store
+            .respond_to_result(code.into(), ctx("t").at, pc3())
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.incident_detail(inc.id).unwrap().unwrap(), before);
+    // The single tube confirms: positive, and the CDC is asked to confirm the case.
+    fitted_tube_result(
+        store,
+        retest_round,
+        site,
+        "S3-CONFIRM",
+        &persons[13..14],
+        Outcome::Positive,
+        &pc3(),
+        FITTED,
+    );
+    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    assert_eq!(
+        d.members
+            .iter()
+            .find(|m| m.person.id == persons[13].id)
+            .unwrap()
+            .status,
+        MemberStatus::Positive
+    );
+    assert!(
+        d.tasks
+            .iter()
+            .all(|t| t.kind != TaskKind::Retest || t.status == TaskStatus::Done)
+    );
+    assert!(
+        d.decisions
+            .iter()
+            .any(|x| x.kind == DecisionKind::ConfirmCase
+                && x.person.as_ref().map(|p| p.id) == Some(persons[13].id))
+    );
+    let report = store.incident_report(inc.id).unwrap().unwrap();
+    assert_eq!(
+        (
+            report.retests.members,
+            report.retests.negative,
+            report.retests.positive
+        ),
+        (20, 19, 1)
+    );
+}
+
+/// Two positives in the pool: the code tubes are ambiguous, the decoder
+/// asks single tubes of the candidates in a third round, and their own
+/// results decide (no further confirmation tube).
+pub fn pool_code_third_round_resolves_two_positives(store: &dyn Store) {
+    use gridsweep_domain::pipeline::Outcome;
+    use gridsweep_response::report::TaskView;
+    use gridsweep_response::*;
+    use std::collections::BTreeSet;
+    let (round, site, persons, _) = pipeline_fixture(store, 20);
+    tube_result(
+        store,
+        round,
+        site,
+        "POOL-0002",
+        &persons,
+        Outcome::Positive,
+        &pc3(),
+    );
+    let inc = store.incidents().unwrap()[0].clone();
+    let retest_round = inc.retest_round.unwrap();
+    let asked = Stage2::PoolCode { third_round: true }
+        .after_pool(20)
+        .unwrap()
+        .retest_tubes;
+    sample_asked(store, retest_round, site, "S2", &persons, &asked, &[0, 1]);
+    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    let singles: Vec<&TaskView> = d
+        .tasks
+        .iter()
+        .filter(|t| t.kind == TaskKind::Retest)
+        .collect();
+    // Codewords 000111 and 001011 light 001111: four candidates.
+    let want: BTreeSet<PersonId> = persons[..4].iter().map(|p| p.id).collect();
+    let got: BTreeSet<PersonId> = singles
+        .iter()
+        .map(|t| t.person.as_ref().unwrap().id)
+        .collect();
+    assert_eq!(got, want);
+    let cleared = d
+        .members
+        .iter()
+        .filter(|m| m.status == MemberStatus::Cleared)
+        .count();
+    assert_eq!(cleared, 16);
+    assert!(d.timeline.iter().any(|e| e.text.contains("第3轮复核 4 管")));
+    // Third round: members 0 and 1 positive, 2 and 3 negative.
+    for i in 0..4 {
+        fitted_tube_result(
+            store,
+            retest_round,
+            site,
+            &format!("S3-{i}"),
+            &persons[i..i + 1],
+            if i < 2 {
+                Outcome::Positive
+            } else {
+                Outcome::Negative
+            },
+            &pc3(),
+            FITTED,
+        );
+    }
+    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    let status = |i: usize| {
+        d.members
+            .iter()
+            .find(|m| m.person.id == persons[i].id)
+            .unwrap()
+            .status
+    };
+    assert_eq!(status(0), MemberStatus::Positive);
+    assert_eq!(status(1), MemberStatus::Positive);
+    assert_eq!(status(2), MemberStatus::Cleared);
+    assert_eq!(status(3), MemberStatus::Cleared);
+    // No extra confirmation tube: the third round's were single tubes.
+    assert_eq!(
+        d.tasks
+            .iter()
+            .filter(|t| t.kind == TaskKind::Retest)
+            .count(),
+        4
+    );
+    assert!(d.tasks.iter().all(
+        |t| !matches!(t.kind, TaskKind::Retest | TaskKind::PooledRetest)
+            || t.status == TaskStatus::Done
+    ));
+    // 1 pool + 6 code tubes + 4 singles = 11 tubes for 20 people, not 21.
+    let tubes = store.incident_report(inc.id).unwrap().unwrap();
+    assert_eq!(tubes.retests.positive, 2);
 }
 
 fn t(h: u32) -> chrono::DateTime<chrono::Utc> {

@@ -35,6 +35,15 @@ pub fn accounts(store: &dyn Store, demo: bool) -> Result<()> {
     Ok(())
 }
 
+/// Reads and checks a playbook file; a bad one stops the start rather than
+/// letting the server run on rules nobody wrote.
+pub fn load_playbook(path: &std::path::Path) -> Result<gridsweep_response::Playbook> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading playbook {}", path.display()))?;
+    gridsweep_response::Playbook::from_toml(&text)
+        .with_context(|| format!("playbook {}", path.display()))
+}
+
 /// Binds, prints where, and serves until Ctrl-C or SIGTERM.
 pub fn run(cfg: &Config, store: Arc<dyn Store>) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -46,10 +55,18 @@ pub fn run(cfg: &Config, store: Arc<dyn Store>) -> Result<()> {
             .with_context(|| format!("binding {}", cfg.addr))?;
         let addr = listener.local_addr()?;
         println!("gridsweep serving on http://{addr}/ ({})", store.backend());
-        let state = AppState::new(store).with_auth(AuthConfig {
+        let mut state = AppState::new(store).with_auth(AuthConfig {
             secure_cookies: cfg.secure_cookies,
             ..AuthConfig::default()
         });
+        if let Some(path) = &cfg.playbook {
+            state.playbook = load_playbook(path)?;
+            println!(
+                "playbook {} (stage 2 after a non-negative pool: {})",
+                path.display(),
+                state.playbook.stage2.label()
+            );
+        }
         gridsweep_server::serve(listener, state, shutdown_signal()).await?;
         Ok(())
     })

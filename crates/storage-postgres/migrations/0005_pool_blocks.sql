@@ -1,0 +1,17 @@
+-- Non-negative pools decoded under a stage-2 design other than single
+-- tubes (the playbook's `[stage2]`): the decoder's design and the members
+-- in decoder order, fixed when the pool was planned, and the task of each
+-- tube the decoder has asked for, per round after the pool. The decoder is
+-- replayed from these and the retest round's results; nothing it decides
+-- is stored here but what was already written to members and tasks.
+
+CREATE TABLE pool_blocks (
+    incident_id BIGINT NOT NULL REFERENCES incidents(id),
+    tube        TEXT NOT NULL REFERENCES tubes(barcode),
+    design      TEXT NOT NULL,
+    members     TEXT NOT NULL,
+    tasks       TEXT NOT NULL,
+    complete    BOOLEAN NOT NULL,
+    seq         BIGINT NOT NULL,
+    PRIMARY KEY (incident_id, tube)
+);
