@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_response.sql")),
     (4, include_str!("../migrations/0004_accounts.sql")),
     (5, include_str!("../migrations/0005_pool_blocks.sql")),
+    (6, include_str!("../migrations/0006_pending_events.sql")),
 ];
 
 /// Key of the advisory lock held while migrating.

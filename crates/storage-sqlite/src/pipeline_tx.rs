@@ -317,7 +317,9 @@ impl PipelineTx for SqliteTx<'_> {
     fn has_pending(&mut self, device: &str) -> StoreResult<bool> {
         self.conn
             .prepare_cached(
-                "SELECT EXISTS(SELECT 1 FROM device_events
+                // Named: without statistics the planner would walk the
+                // primary key, i.e. every event the device ever sent.
+                "SELECT EXISTS(SELECT 1 FROM device_events INDEXED BY device_events_pending
                  WHERE device_id = ?1 AND state = '{\"state\":\"pending\"}')",
             )
             .map_err(db_err)?
