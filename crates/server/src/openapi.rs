@@ -1,5 +1,5 @@
 //! The OpenAPI 3.1 document, written out by hand next to the routes it
-//! describes. `tests/openapi.rs` checks that every route in
+//! describes. `tests/api/openapi.rs` checks that every route in
 //! [`crate::API_ROUTES`] is documented with its error answers.
 
 use axum::Json;

@@ -1,9 +1,7 @@
 //! Sampling → lab → results over HTTP: every step, every refusal with its
 //! status and code, device sync, the live stream, roster import.
 
-mod common;
-
-use common::{TestServer, blocking, error_code, stores};
+use crate::common::{TestServer, blocking, error_code, stores};
 use gridsweep_storage::testsuite::{device_queue, pipeline_fixture};
 use serde_json::{Value, json};
 

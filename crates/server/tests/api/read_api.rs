@@ -1,8 +1,8 @@
 //! The read endpoints over a real server on port 0.
 
-mod common;
+use crate::common;
 
-use common::{TestServer, blocking, error_code, stores};
+use crate::common::{TestServer, blocking, error_code, stores};
 use gridsweep_storage::PopulationBatch;
 use gridsweep_storage::testsuite::{fixture, person};
 

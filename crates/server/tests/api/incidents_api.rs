@@ -2,9 +2,9 @@
 //! lab's request returns; tasks, orders, decisions with roles, timeline,
 //! coverage, marks and the report (JSON, HTML, XLSX), with their errors.
 
-mod common;
+use crate::common;
 
-use common::{TestServer, blocking, error_code, stores};
+use crate::common::{TestServer, blocking, error_code, stores};
 use gridsweep_domain::Role;
 use gridsweep_storage::testsuite::pipeline_fixture;
 use serde_json::{Value, json};

@@ -1,8 +1,6 @@
 //! Every route is documented, and every documented route exists.
 
-mod common;
-
-use common::{TestServer, stores};
+use crate::common::{TestServer, stores};
 use gridsweep_server::API_ROUTES;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

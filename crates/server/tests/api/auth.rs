@@ -2,9 +2,7 @@
 //! generated from the route table, sessions with CSRF, login throttling,
 //! tokens, masking by role, and the audit trail.
 
-mod common;
-
-use common::{TestServer, bearer_client, blocking, error_code, role_accounts, stores};
+use crate::common::{TestServer, bearer_client, blocking, error_code, role_accounts, stores};
 use gridsweep_domain::{ROLES, Role, SiteKind};
 use gridsweep_server::API_ROUTES;
 use gridsweep_server::auth::{Access, Scope};

@@ -2,9 +2,7 @@
 //! person's name, ID number, phone or address — in any answer, refusals
 //! included.
 
-mod common;
-
-use common::{TestServer, blocking, stores};
+use crate::common::{TestServer, blocking, stores};
 use gridsweep_domain::Role;
 use gridsweep_storage::testsuite::pipeline_fixture;
 use serde_json::{Value, json};
