@@ -23,21 +23,22 @@ export function binaryPath() {
 /** Starts `serve --demo` on a fresh database; `{ drill: true }` first
  * replays the 6·13 drill into it (`gridsweep demo`), so the pages show a
  * whole incident from alert to all-clear. */
-export async function startServer({ drill = false } = {}) {
+export async function startServer({ drill = false, demo = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gridsweep-web-'));
   const db = `sqlite://${join(dir, 'gs.db')}`;
   if (drill) {
     const r = spawnSync(binaryPath(), ['--database-url', db, 'demo'], { encoding: 'utf8', timeout: 300_000 });
     if (r.status !== 0) throw new Error(`gridsweep demo failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   }
-  const proc = spawn(binaryPath(), ['serve', '--demo', '--addr', '127.0.0.1:0', '--database-url', db], {
+  const args = ['serve', ...(demo ? ['--demo'] : []), '--addr', '127.0.0.1:0', '--database-url', db];
+  const proc = spawn(binaryPath(), args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
   });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
+  let out = '';
   const url = await new Promise((ok, fail) => {
-    let out = '';
     const timer = setTimeout(() => fail(new Error(`server did not start in 120 s\n${out}\n${stderr}`)), 120_000);
     proc.stdout.on('data', (d) => {
       out += d;
@@ -54,6 +55,8 @@ export async function startServer({ drill = false } = {}) {
   });
   return {
     url,
+    /** What the server printed on stdout (the first start's one-time password). */
+    stdout: () => out,
     async stop() {
       if (proc.exitCode === null) {
         const gone = new Promise((r) => proc.once('exit', r));

@@ -50,6 +50,9 @@ export async function api(method, path, body, { raw, contentType } = {}) {
   }
   if (!res.ok) {
     const err = (data && data.error) || {};
+    if (err.code === 'password_change_required') {
+      window.dispatchEvent(new CustomEvent('gs-password-change'));
+    }
     throw new ApiFailure(res.status, err.code || `http_${res.status}`, err.message || res.statusText,
       err.field, err.details);
   }
@@ -77,6 +80,12 @@ export async function logout() {
     localStorage.removeItem(CSRF_KEY);
     current = null;
   }
+}
+
+/** Forgets the cached account (after a change to it) and reads it again. */
+export async function refreshMe() {
+  current = null;
+  return me();
 }
 
 /** The signed-in account (cached), or null when signed out. Offline, the

@@ -22,6 +22,7 @@ export const PAGES = [
   { path: 'incident/:id', title: 'nav.incident', roles: PEOPLE, load: () => import('./pages/incident.js') },
   { path: 'report/:id', title: 'nav.report', roles: PEOPLE, load: () => import('./pages/report.js') },
   { path: 'login', title: 'nav.login', public: true, load: () => import('./pages/login.js') },
+  { path: 'password', title: 'nav.password', load: () => import('./pages/password.js') },
 ];
 
 /** The pages linked for `account` (all linked pages when unknown). */
@@ -61,6 +62,7 @@ function renderChrome(active) {
   const account = signedIn
     ? [h('li', { class: 'account' }, h('span', { id: 'whoami', 'data-role': signedIn.role },
       t('login.signed_in_as', { name: signedIn.username }), h('span', { class: 'role' }, ` · ${t(`role.${signedIn.role}`)}`))),
+      h('li', {}, h('a', { href: '#/password', id: 'password-link', class: 'account-link' }, t('nav.password'))),
       h('li', {}, h('button', { type: 'button', id: 'logout', onclick: onLogout }, t('login.sign_out')))]
     : [];
   replace(nav, h('ul', {}, (signedIn ? pagesFor(signedIn) : []).map((p) =>
@@ -81,6 +83,11 @@ async function route({ focus = true } = {}) {
     if (!signedIn) {
       sessionStorage.setItem('gs_next', location.hash || '#/');
       location.hash = '#/login';
+      return;
+    }
+    // A one-time password opens nothing but its own replacement.
+    if (signedIn.must_change_password && m.page.path !== 'password') {
+      location.hash = '#/password';
       return;
     }
   }
@@ -121,6 +128,9 @@ applyDocumentLang();
 document.getElementById('lang').addEventListener('click', () => setLang(lang() === 'zh' ? 'en' : 'zh'));
 onLangChange(() => route({ focus: false }).then(() => document.getElementById('lang').focus()));
 window.addEventListener('hashchange', () => route());
+window.addEventListener('gs-password-change', () => {
+  if (location.hash !== '#/password') location.hash = '#/password';
+});
 window.addEventListener('gs-signed-out', () => {
   if (location.hash !== '#/login') {
     sessionStorage.setItem('gs_next', location.hash || '#/');

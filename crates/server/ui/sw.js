@@ -26,6 +26,7 @@ const SHELL = [
   '/ui/pages/grid.js',
   '/ui/pages/reports.js',
   '/ui/pages/report.js',
+  '/ui/pages/password.js',
 ];
 
 self.addEventListener('install', (e) => {

@@ -8,7 +8,7 @@ use gridsweep_storage::*;
 use postgres::{GenericClient, Row};
 
 const USER_SELECT: &str = "SELECT u.id, u.username, u.display_name, u.role, u.scope_area, a.path,
-            u.lab, u.password_hash, u.disabled, u.created_at
+            u.lab, u.password_hash, u.disabled, u.created_at, u.must_change_password
      FROM users u LEFT JOIN areas a ON a.id = u.scope_area";
 
 const TOKEN_COLS: &str = "id, user_id, name, prefix, created_at, expires_at, revoked_at";
@@ -38,6 +38,7 @@ fn user_row(r: &Row) -> StoreResult<UserRow> {
         lab: r.get(6),
         password_hash: r.get(7),
         disabled: r.get(8),
+        must_change_password: r.get(10),
         created_at: from_ms(r.get(9))?,
     })
 }
@@ -177,6 +178,32 @@ impl PgStore {
                 .iter()
                 .map(user_row)
                 .collect()
+        })
+    }
+
+    pub(crate) fn change_password(
+        &self,
+        id: i64,
+        hash: String,
+        must_change: bool,
+        keep_session: Option<String>,
+    ) -> StoreResult<()> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE users SET password_hash = $2, must_change_password = $3 WHERE id = $1",
+                    &[&id, &hash, &must_change],
+                )
+                .map_err(db_err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("user {id}")));
+            }
+            tx.execute(
+                "DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2",
+                &[&id, &keep_session],
+            )
+            .map_err(db_err)?;
+            Ok(())
         })
     }
 

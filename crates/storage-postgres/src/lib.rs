@@ -805,6 +805,16 @@ impl Store for PgStore {
         self.disable_user(id, disabled)
     }
 
+    fn set_password(
+        &self,
+        id: i64,
+        password_hash: String,
+        must_change: bool,
+        keep_session: Option<String>,
+    ) -> StoreResult<()> {
+        self.change_password(id, password_hash, must_change, keep_session)
+    }
+
     fn create_session(&self, session: SessionRow) -> StoreResult<()> {
         self.insert_session(session)
     }

@@ -8,7 +8,7 @@ use gridsweep_storage::*;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 const USER_SELECT: &str = "SELECT u.id, u.username, u.display_name, u.role, u.scope_area, a.path,
-            u.lab, u.password_hash, u.disabled, u.created_at
+            u.lab, u.password_hash, u.disabled, u.created_at, u.must_change_password
      FROM users u LEFT JOIN areas a ON a.id = u.scope_area";
 
 const TOKEN_COLS: &str = "id, user_id, name, prefix, created_at, expires_at, revoked_at";
@@ -26,6 +26,7 @@ fn user_row(r: &Row<'_>) -> Parsed<UserRow> {
     let created_at: i64 = r.get(9)?;
     let (id, username, display_name) = (r.get(0)?, r.get(1)?, r.get(2)?);
     let (lab, password_hash, disabled) = (r.get(6)?, r.get(7)?, r.get(8)?);
+    let must_change_password = r.get(10)?;
     Ok((|| {
         Ok(UserRow {
             id,
@@ -44,6 +45,7 @@ fn user_row(r: &Row<'_>) -> Parsed<UserRow> {
             lab,
             password_hash,
             disabled,
+            must_change_password,
             created_at: from_ms(created_at)?,
         })
     })())
@@ -195,6 +197,32 @@ impl SqliteStore {
                 .prepare_cached(&format!("{USER_SELECT} ORDER BY u.id"))
                 .map_err(db_err)?;
             rows::collect(stmt.query_map([], user_row))
+        })
+    }
+
+    pub(crate) fn change_password(
+        &self,
+        id: i64,
+        hash: String,
+        must_change: bool,
+        keep_session: Option<String>,
+    ) -> StoreResult<()> {
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE users SET password_hash = ?2, must_change_password = ?3 WHERE id = ?1",
+                    params![id, hash, must_change],
+                )
+                .map_err(db_err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("user {id}")));
+            }
+            c.execute(
+                "DELETE FROM sessions WHERE user_id = ?1 AND token_hash IS NOT ?2",
+                params![id, keep_session],
+            )
+            .map_err(db_err)?;
+            Ok(())
         })
     }
 

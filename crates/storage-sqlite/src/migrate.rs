@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_accounts.sql")),
     (5, include_str!("../migrations/0005_pool_blocks.sql")),
     (6, include_str!("../migrations/0006_pending_events.sql")),
+    (7, include_str!("../migrations/0007_password_change.sql")),
 ];
 
 /// Applies the migrations this database has not seen, each in its own

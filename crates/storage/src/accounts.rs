@@ -39,6 +39,9 @@ pub struct UserRow {
     #[serde(skip)]
     pub password_hash: Option<String>,
     pub disabled: bool,
+    /// Set for a password someone else chose (the first start's one-time
+    /// admin password): every call but changing it is refused until then.
+    pub must_change_password: bool,
     pub created_at: DateTime<Utc>,
 }
 

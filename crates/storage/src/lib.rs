@@ -274,6 +274,18 @@ pub trait Store: Send + Sync {
     /// and tokens stop working at once.
     fn set_user_disabled(&self, id: i64, disabled: bool) -> StoreResult<()>;
 
+    /// Replaces an account's password hash and sets whether it must be
+    /// changed at next use; ends every session of the account but
+    /// `keep_session` (the one that changed it), so a leaked password stops
+    /// working everywhere at once.
+    fn set_password(
+        &self,
+        id: i64,
+        password_hash: String,
+        must_change: bool,
+        keep_session: Option<String>,
+    ) -> StoreResult<()>;
+
     /// Stores a new session.
     fn create_session(&self, session: SessionRow) -> StoreResult<()>;
 

@@ -21,6 +21,7 @@ macro_rules! storage_tests {
             tube_life_cycle, environmental_tubes, direct_results_need_site_permission,
             sync_applies_each_event_once, suspect_tube_opens_an_incident,
             decisions_need_the_right_role, users_and_scopes, sessions_expire_and_end,
+            password_change_ends_other_sessions,
             api_tokens_hashed_revocable_expiring, audit_appends_and_filters,
             person_site_and_box_lookups, pool_code_stage2_clears_and_flags,
             pool_code_third_round_resolves_two_positives);
@@ -1730,6 +1731,44 @@ pub fn sessions_expire_and_end(store: &dyn Store) {
     store.create_session(s.clone()).unwrap();
     store.set_user_disabled(u.id, true).unwrap();
     assert_eq!(store.session(&s.token_hash, t(2)).unwrap(), None);
+}
+
+pub fn password_change_ends_other_sessions(store: &dyn Store) {
+    use gridsweep_domain::Role;
+    let u = store
+        .create_user(new_user("admin2", Role::Admin, None))
+        .unwrap();
+    assert!(!u.must_change_password);
+    let session = |hash: &str| SessionRow {
+        token_hash: hash.repeat(32),
+        user_id: u.id,
+        csrf_token: "csrf".into(),
+        created_at: t(1),
+        expires_at: t(9),
+        address: None,
+    };
+    // First start: a one-time password, to be changed before anything else.
+    store
+        .set_password(u.id, "one-time".into(), true, None)
+        .unwrap();
+    let got = store.user(u.id).unwrap().unwrap();
+    assert!(got.must_change_password);
+    assert_eq!(got.password_hash.as_deref(), Some("one-time"));
+    let (mine, other) = (session("aa"), session("bb"));
+    store.create_session(mine.clone()).unwrap();
+    store.create_session(other.clone()).unwrap();
+    store
+        .set_password(u.id, "chosen".into(), false, Some(mine.token_hash.clone()))
+        .unwrap();
+    let got = store.user_by_name("admin2").unwrap().unwrap();
+    assert!(!got.must_change_password);
+    assert_eq!(got.password_hash.as_deref(), Some("chosen"));
+    assert_eq!(store.session(&mine.token_hash, t(2)).unwrap(), Some(mine));
+    assert_eq!(store.session(&other.token_hash, t(2)).unwrap(), None);
+    assert!(matches!(
+        store.set_password(9999, "x".into(), false, None),
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 pub fn api_tokens_hashed_revocable_expiring(store: &dyn Store) {

@@ -25,8 +25,10 @@ pub fn accounts(store: &dyn Store, demo: bool) -> Result<()> {
         .filter(|p| !p.is_empty());
     let first = store.users()?.is_empty();
     if let Some(pw) = gridsweep_server::ensure_admin(store, given.as_deref())? {
-        println!("first start: created account admin with password {pw}");
-        println!("(shown once; set GRIDSWEEP_ADMIN_PASSWORD to choose it instead)");
+        println!("first start: created account admin with one-time password {pw}");
+        println!(
+            "(shown once; sign in and choose a new one before anything else, or set GRIDSWEEP_ADMIN_PASSWORD to choose it now)"
+        );
     } else if first {
         println!(
             "first start: created account admin with the password from GRIDSWEEP_ADMIN_PASSWORD"

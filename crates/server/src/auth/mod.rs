@@ -300,6 +300,19 @@ async fn check(
             }
         }
     }
+    // A one-time password opens nothing but the way to replace it.
+    if principal.user.must_change_password
+        && !matches!(
+            route.path,
+            "/api/v1/auth/password" | "/api/v1/auth/me" | "/api/v1/auth/logout"
+        )
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "password_change_required",
+            "this account signed in with a one-time password: change it first (POST /api/v1/auth/password)",
+        ));
+    }
     let (roles, scope) = match route.access {
         Access::Public => unreachable!("public routes skip the check"),
         Access::Signed => (None, Scope::None),

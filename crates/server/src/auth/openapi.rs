@@ -56,6 +56,19 @@ pub(crate) fn paths() -> Value {
             "operationId": "me",
             "responses": { "200": ok("The account", sref("User")) }
         }},
+        "/api/v1/auth/password": { "post": {
+            "summary": "Replace the signed-in person's password (a one-time password must be replaced before any other call, which answers 403 password_change_required until then); ends the account's other sessions",
+            "operationId": "changePassword",
+            "requestBody": body(json!({ "type": "object", "required": ["current_password", "new_password"],
+                "properties": { "current_password": { "type": "string" },
+                                "new_password": { "type": "string", "minLength": 10 } } })),
+            "responses": {
+                "204": { "description": "Changed" },
+                "400": err("invalid_field (new_password: too short or unchanged), invalid_body"),
+                "403": err("bad_credentials (current_password), session_required (API tokens have no password), csrf_failed"),
+                "429": err("too_many_attempts")
+            }
+        }},
         "/api/v1/users": {
             "get": { "summary": "Every account", "operationId": "listUsers",
                      "responses": { "200": ok("Accounts", users) } },
@@ -142,7 +155,8 @@ pub(crate) fn components() -> (Value, Value) {
             "id": { "type": "integer" }, "username": { "type": "string" }, "display_name": { "type": "string" },
             "role": sref("Role"), "scope_area": { "type": ["integer", "null"] },
             "scope_path": { "type": ["string", "null"] }, "lab": { "type": ["string", "null"] },
-            "disabled": { "type": "boolean" }, "created_at": { "type": "string", "format": "date-time" } } },
+            "disabled": { "type": "boolean" }, "must_change_password": { "type": "boolean" },
+            "created_at": { "type": "string", "format": "date-time" } } },
         "ApiToken": { "type": "object", "properties": {
             "id": { "type": "integer" }, "user_id": { "type": "integer" }, "name": { "type": "string" },
             "prefix": { "type": "string" }, "created_at": { "type": "string" }, "expires_at": { "type": "string" },

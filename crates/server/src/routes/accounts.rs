@@ -192,6 +192,85 @@ pub async fn logout(
     Ok(r)
 }
 
+/// Body of `POST /api/v1/auth/password`.
+#[derive(Deserialize)]
+pub struct PasswordBody {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// `POST /api/v1/auth/password`: the signed-in person replaces their
+/// password (the first start's one-time admin password must be replaced
+/// before anything else). Every other session of the account ends.
+#[tracing::instrument(skip_all)]
+pub async fn change_password(
+    State(state): State<AppState>,
+    me: Principal,
+    addr: ClientAddr,
+    ApiJson(b): ApiJson<PasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    let Via::Session { token_hash, .. } = me.via.clone() else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "session_required",
+            "a password is changed by its owner, signed in with it, not with an API token",
+        ));
+    };
+    if b.new_password.chars().count() < MIN_PASSWORD {
+        return Err(ApiError::invalid(
+            "new_password",
+            format!("at least {MIN_PASSWORD} characters"),
+        ));
+    }
+    if b.new_password == b.current_password {
+        return Err(ApiError::invalid(
+            "new_password",
+            "the new password must differ from the current one",
+        ));
+    }
+    let limiter: &LoginLimiter = &state.login_limiter;
+    let name = me.user.username.clone();
+    if let Some(wait) = limiter.blocked(&name, addr.0.as_deref()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!("too many wrong passwords; try again in {} s", wait.max(1)),
+        ));
+    }
+    let phc = me.user.password_hash.clone().unwrap_or_default();
+    let current = b.current_password;
+    let ok =
+        tokio::task::spawn_blocking(move || !phc.is_empty() && verify_password(&current, &phc))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+    if !ok {
+        limiter.failed(&name, addr.0.as_deref());
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "bad_credentials",
+            "the current password is wrong",
+        )
+        .with_field("current_password"));
+    }
+    limiter.succeeded(&name);
+    let hash = hash_password(&b.new_password).map_err(ApiError::internal)?;
+    state
+        .blocking(move |s| {
+            s.set_password(me.user.id, hash, false, Some(token_hash))?;
+            record(
+                s,
+                Some(&me.user),
+                &me.actor(),
+                "password.change",
+                Some(format!("user:{}", me.user.id)),
+                None,
+                &addr,
+            )
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// `GET /api/v1/auth/me`: the caller's account.
 #[tracing::instrument(skip_all)]
 pub async fn me(me: Principal) -> Json<UserRow> {
@@ -557,6 +636,11 @@ pub fn ensure_admin(store: &dyn Store, password: Option<&str>) -> StoreResult<Op
         detail: Some("first start".into()),
         address: None,
     })?;
+    if generated {
+        // Printed once on the console: good for the first sign-in only.
+        let hash = hash_password(&pw).map_err(StoreError::Backend)?;
+        store.set_password(u.id, hash, true, None)?;
+    }
     Ok(generated.then_some(pw))
 }
 

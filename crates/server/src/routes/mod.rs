@@ -86,6 +86,7 @@ pub const API_ROUTES: &[ApiRoute] = &[
     r("post", "/api/v1/auth/login", Access::Public),
     r("post", "/api/v1/auth/logout", Access::Signed),
     r("get", "/api/v1/auth/me", Access::Signed),
+    r("post", "/api/v1/auth/password", Access::Signed),
     r("get", "/api/v1/users", Access::Roles(&[Admin], Scope::None)),
     r(
         "post",
@@ -322,6 +323,7 @@ fn route(path: &str) -> MethodRouter<AppState> {
         "/api/v1/auth/login" => post(accounts::login),
         "/api/v1/auth/logout" => post(accounts::logout),
         "/api/v1/auth/me" => get(accounts::me),
+        "/api/v1/auth/password" => post(accounts::change_password),
         "/api/v1/users" => get(accounts::list_users).post(accounts::create_user),
         "/api/v1/users/{id}/disable" => post(accounts::disable_user),
         "/api/v1/users/{id}/enable" => post(accounts::enable_user),

@@ -55,6 +55,7 @@ const ASSETS: &[Asset] = assets![
     "pages/grid.js" => JS,
     "pages/reports.js" => JS,
     "pages/report.js" => JS,
+    "pages/password.js" => JS,
     "sw.js" => JS,
 ];
 

@@ -665,6 +665,10 @@ fn first_start_creates_one_admin() {
     assert!(pw.len() >= 16);
     let admin = store.user_by_name("admin").unwrap().unwrap();
     assert_eq!(admin.role, Role::Admin);
+    assert!(
+        admin.must_change_password,
+        "a printed password is for one sign-in"
+    );
     assert!(gridsweep_server::auth::verify_password(
         &pw,
         admin.password_hash.as_deref().unwrap()
@@ -674,4 +678,137 @@ fn first_start_creates_one_admin() {
         None
     );
     assert_eq!(store.users().unwrap().len(), 1);
+}
+
+/// One signed-in browser: the session cookie and its CSRF token.
+struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+impl Browser {
+    async fn sign_in(srv: &TestServer, username: &str, password: &str) -> (Self, Value) {
+        let (s, b, cookie) = login(srv, username, password).await;
+        assert_eq!(s, 200, "{b}");
+        let cookie = cookie.unwrap().split(';').next().unwrap().to_string();
+        let csrf = b["csrf_token"].as_str().unwrap().to_string();
+        (Self { cookie, csrf }, b)
+    }
+
+    async fn get(&self, srv: &TestServer, path: &str) -> (u16, Value) {
+        let r = srv
+            .client
+            .get(format!("{}{path}", srv.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, srv: &TestServer, path: &str, body: Value) -> (u16, Value) {
+        let r = srv
+            .client
+            .post(format!("{}{path}", srv.base))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_start_password_opens_only_its_own_change() {
+    for store in stores("one-time") {
+        let st = store.clone();
+        let pw = blocking(move || gridsweep_server::ensure_admin(&*st, None).unwrap().unwrap());
+        let srv = TestServer::start(store.clone()).await;
+        let (a, b) = Browser::sign_in(&srv, "admin", &pw).await;
+        assert_eq!(b["user"]["must_change_password"], true);
+        let (other, _) = Browser::sign_in(&srv, "admin", &pw).await;
+        // Nothing but who am I, sign out, and the change itself.
+        let (s, e) = a.get(&srv, "/api/v1/users").await;
+        assert_eq!(
+            (s, error_code(&e).as_str()),
+            (403, "password_change_required")
+        );
+        let (s, e) = a.get(&srv, "/api/v1/audit").await;
+        assert_eq!(
+            (s, error_code(&e).as_str()),
+            (403, "password_change_required")
+        );
+        assert_eq!(a.get(&srv, "/api/v1/auth/me").await.0, 200);
+
+        let change =
+            |current: &str, new: &str| json!({ "current_password": current, "new_password": new });
+        let (s, e) = a
+            .post(
+                &srv,
+                "/api/v1/auth/password",
+                change("wrong-password", "a-new-password"),
+            )
+            .await;
+        assert_eq!(
+            (s, error_code(&e).as_str()),
+            (403, "bad_credentials"),
+            "{e}"
+        );
+        let (s, e) = a
+            .post(&srv, "/api/v1/auth/password", change(&pw, "short"))
+            .await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (400, Some("new_password")),
+            "{e}"
+        );
+        let (s, e) = a
+            .post(&srv, "/api/v1/auth/password", change(&pw, &pw))
+            .await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (400, Some("new_password")),
+            "{e}"
+        );
+        // Without the CSRF header the cookie alone changes nothing.
+        let r = srv
+            .client
+            .post(format!("{}/api/v1/auth/password", srv.base))
+            .header("cookie", &a.cookie)
+            .json(&change(&pw, "a-new-password"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+
+        let (s, e) = a
+            .post(&srv, "/api/v1/auth/password", change(&pw, "a-new-password"))
+            .await;
+        assert_eq!(s, 204, "{e}");
+        // The changing session goes on, now with every right of the role;
+        // the other session of the account has ended.
+        assert_eq!(a.get(&srv, "/api/v1/users").await.0, 200);
+        assert_eq!(other.get(&srv, "/api/v1/auth/me").await.0, 401);
+        assert_eq!(login(&srv, "admin", &pw).await.0, 401);
+        let (_, b) = Browser::sign_in(&srv, "admin", "a-new-password").await;
+        assert_eq!(b["user"]["must_change_password"], false);
+        let (_, audit) = a.get(&srv, "/api/v1/audit").await;
+        let text = audit.to_string();
+        assert!(text.contains("password.change"), "{text}");
+        assert!(!text.contains("a-new-password") && !text.contains(&pw));
+
+        // Devices and lab systems have no password to change.
+        let r = srv
+            .client_as(Role::Lab)
+            .post(format!("{}/api/v1/auth/password", srv.base))
+            .json(&change("x", "a-new-password"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 403);
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(error_code(&e), "session_required");
+    }
 }
