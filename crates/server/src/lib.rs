@@ -111,6 +111,25 @@ impl AppState {
     }
 }
 
+/// Reacts to every result the response engine may have missed because the
+/// server stopped between storing it and reacting to it, and nobody resent
+/// it (see [`Store::unanswered_results`]); run at start-up, before serving.
+/// Returns how many tubes changed something (an incident opened or joined,
+/// a retest recorded, a decision proposed).
+pub fn finish_interrupted_responses(
+    store: &dyn Store,
+    playbook: &gridsweep_response::Playbook,
+) -> gridsweep_storage::StoreResult<usize> {
+    let mut changed = 0;
+    for tube in store.unanswered_results()? {
+        let effects = store.respond_to_result(tube, chrono::Utc::now(), playbook.clone())?;
+        if !effects.is_empty() {
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
 /// The whole application as a router.
 pub fn app(state: AppState) -> Router {
     routes::router(state)

@@ -182,6 +182,15 @@ pub trait Store: Send + Sync {
         playbook: gridsweep_response::Playbook,
     ) -> StoreResult<Effects>;
 
+    /// Tubes whose current result the response engine may not have reacted
+    /// to (the server stopped between storing a result and reacting, and
+    /// nobody resent it): non-negative results no incident holds, results
+    /// in an open incident's retest round it does not hold, and the latest
+    /// result of each open incident's expansion round (whose reaction is to
+    /// propose the lift). Reacting is idempotent, so the start-up sweep
+    /// may include some already answered.
+    fn unanswered_results(&self) -> StoreResult<Vec<String>>;
+
     /// Every incident, newest first.
     fn incidents(&self) -> StoreResult<Vec<gridsweep_response::report::IncidentInfo>>;
 

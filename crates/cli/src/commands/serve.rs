@@ -57,6 +57,7 @@ pub fn run(cfg: &Config, store: Arc<dyn Store>) -> Result<()> {
             .with_context(|| format!("binding {}", cfg.addr))?;
         let addr = listener.local_addr()?;
         println!("gridsweep serving on http://{addr}/ ({})", store.backend());
+        let kept = store.clone();
         let mut state = AppState::new(store).with_auth(AuthConfig {
             secure_cookies: cfg.secure_cookies,
             ..AuthConfig::default()
@@ -67,6 +68,18 @@ pub fn run(cfg: &Config, store: Arc<dyn Store>) -> Result<()> {
                 "playbook {} (stage 2 after a non-negative pool: {})",
                 path.display(),
                 state.playbook.stage2.label()
+            );
+        }
+        // Results stored just before a stop, never reacted to nor resent.
+        let playbook = state.playbook.clone();
+        let finished = tokio::task::spawn_blocking(move || {
+            gridsweep_server::finish_interrupted_responses(&*kept, &playbook)
+        })
+        .await??;
+        if finished > 0 {
+            tracing::warn!(
+                tubes = finished,
+                "reacted to results left unanswered by the last stop"
             );
         }
         gridsweep_server::serve(listener, state, shutdown_signal()).await?;

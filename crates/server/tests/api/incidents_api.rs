@@ -6,6 +6,7 @@ use crate::common;
 
 use crate::common::{TestServer, blocking, error_code, stores};
 use gridsweep_domain::Role;
+use gridsweep_domain::pipeline::Outcome;
 use gridsweep_storage::testsuite::pipeline_fixture;
 use serde_json::{Value, json};
 
@@ -267,62 +268,128 @@ async fn suspect_result_opens_incident_at_once() {
     }
 }
 
+/// What a server that stopped between the two transactions of a result
+/// left behind: the result stored, the response engine never run.
+fn store_without_reacting(
+    store: &std::sync::Arc<dyn gridsweep_storage::Store>,
+    tube: &str,
+    outcome: Outcome,
+) {
+    use gridsweep_storage::pipeline::{Command, CommandContext};
+    let (st, tube) = (store.clone(), tube.to_string());
+    blocking(move || {
+        st.execute(
+            Command::PostResult {
+                tube,
+                outcome: Some(outcome),
+                ct: Default::default(),
+                correction: false,
+            },
+            CommandContext {
+                actor: "lab".into(),
+                at: chrono::Utc::now(),
+                cutoffs: Default::default(),
+            },
+        )
+        .unwrap()
+        .unwrap()
+    });
+}
+
+/// Opens, fills, seals and receives a tube over HTTP.
+async fn tube_at_the_lab(srv: &TestServer, tube: &str, round: i64, site: i64, documents: &[&str]) {
+    let (s, b) = post(
+        srv,
+        "/api/v1/tubes",
+        json!({ "tube": tube, "round": round, "site": site }),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    for d in documents {
+        let (s, b) = post(
+            srv,
+            &format!("/api/v1/tubes/{tube}/samples"),
+            json!({ "document": d }),
+        )
+        .await;
+        assert_eq!(s, 201, "{b}");
+    }
+    assert_eq!(
+        post(srv, &format!("/api/v1/tubes/{tube}/seal"), json!({}))
+            .await
+            .0,
+        200
+    );
+    let (s, b) = post(srv, "/api/v1/lab/receipts", json!({ "tubes": [tube] })).await;
+    assert_eq!(s, 200, "{b}");
+}
+
+/// A result stored just before a stop and never resent is reacted to when
+/// the server starts again: the incident opens, a retest is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_left_unanswered_is_answered_at_the_next_start() {
+    for store in stores("incidents-sweep") {
+        let (round, site, persons, _) = blocking(|| pipeline_fixture(&*store, 20));
+        let srv = TestServer::start(store.clone()).await;
+        let docs: Vec<&str> = persons.iter().map(|p| p.document.number()).collect();
+        tube_at_the_lab(&srv, "SWEEP-1", round, site, &docs).await;
+        store_without_reacting(&store, "SWEEP-1", Outcome::Suspected);
+        assert_eq!(srv.get("/api/v1/incidents").await.1, json!([]));
+        let pb = gridsweep_response::Playbook::default();
+        let st = store.clone();
+        let p = pb.clone();
+        let n = blocking(move || gridsweep_server::finish_interrupted_responses(&*st, &p).unwrap());
+        assert_eq!(n, 1);
+        let (_, list) = srv.get("/api/v1/incidents").await;
+        assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+        assert_eq!(list[0]["trigger_tube"], "SWEEP-1");
+        let id = list[0]["id"].as_i64().unwrap();
+        // A member's retest, stored and left unanswered, the same way.
+        let (_, d) = srv.get(&format!("/api/v1/incidents/{id}")).await;
+        let retest_round = d["retest_round"].as_i64().unwrap();
+        tube_at_the_lab(&srv, "SWEEP-R1", retest_round, site, &[docs[0]]).await;
+        store_without_reacting(&store, "SWEEP-R1", Outcome::Negative);
+        let (st, p) = (store.clone(), pb.clone());
+        let n = blocking(move || gridsweep_server::finish_interrupted_responses(&*st, &p).unwrap());
+        assert_eq!(n, 1);
+        let (_, d) = srv.get(&format!("/api/v1/incidents/{id}")).await;
+        let status = d["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["person"]["name"] == persons[0].name.as_str())
+            .map(|m| m["status"].clone());
+        assert_eq!(status, Some(json!("cleared")), "{d}");
+        // Nothing left: a third start changes nothing.
+        let st = store.clone();
+        let n =
+            blocking(move || gridsweep_server::finish_interrupted_responses(&*st, &pb).unwrap());
+        assert_eq!(n, 0);
+        assert_eq!(
+            srv.get("/api/v1/incidents")
+                .await
+                .1
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}
+
 /// The server stores a result and responds to it in two transactions. If
 /// it stops between them the lab gets no answer and sends the result again:
 /// the retry must open the incident that the first attempt never did.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retried_result_finishes_an_interrupted_response() {
-    use gridsweep_storage::pipeline::{Command, CommandContext};
     for store in stores("incidents-retry") {
         let (round, site, persons, _) = blocking(|| pipeline_fixture(&*store, 20));
         let srv = TestServer::start(store.clone()).await;
-        let (s, b) = post(
-            &srv,
-            "/api/v1/tubes",
-            json!({ "tube": "RETRY-1", "round": round, "site": site }),
-        )
-        .await;
-        assert_eq!(s, 201, "{b}");
-        for p in &persons {
-            let (s, b) = post(
-                &srv,
-                "/api/v1/tubes/RETRY-1/samples",
-                json!({ "document": p.document.number() }),
-            )
-            .await;
-            assert_eq!(s, 201, "{b}");
-        }
-        assert_eq!(
-            post(&srv, "/api/v1/tubes/RETRY-1/seal", json!({})).await.0,
-            200
-        );
-        let (s, b) = post(
-            &srv,
-            "/api/v1/lab/receipts",
-            json!({ "tubes": ["RETRY-1"] }),
-        )
-        .await;
-        assert_eq!(s, 200, "{b}");
+        let docs: Vec<&str> = persons.iter().map(|p| p.document.number()).collect();
+        tube_at_the_lab(&srv, "RETRY-1", round, site, &docs).await;
         // What the first attempt got as far as: the result stored, the
         // response engine never run.
-        let st = store.clone();
-        blocking(move || {
-            st.execute(
-                Command::PostResult {
-                    tube: "RETRY-1".into(),
-                    outcome: Some(gridsweep_domain::pipeline::Outcome::Suspected),
-                    ct: Default::default(),
-                    correction: false,
-                },
-                CommandContext {
-                    actor: "lab".into(),
-                    at: chrono::Utc::now(),
-                    cutoffs: Default::default(),
-                },
-            )
-            .unwrap()
-            .unwrap()
-        });
+        store_without_reacting(&store, "RETRY-1", Outcome::Suspected);
         assert_eq!(srv.get("/api/v1/incidents").await.1, json!([]));
         // The retry: same result, nothing new to store, the incident opens.
         let (s, b) = post(
@@ -362,30 +429,14 @@ async fn a_retried_result_finishes_an_interrupted_response() {
         // batch (answered as before) records the retest.
         let retest_round = d["retest_round"].as_i64().unwrap();
         let member = &persons[0];
-        for (path, body) in [
-            (
-                "/api/v1/tubes",
-                json!({ "tube": "RETRY-R1", "round": retest_round, "site": site }),
-            ),
-            (
-                "/api/v1/tubes/RETRY-R1/samples",
-                json!({ "document": member.document.number() }),
-            ),
-        ] {
-            let (s, b) = post(&srv, path, body).await;
-            assert_eq!(s, 201, "{b}");
-        }
-        assert_eq!(
-            post(&srv, "/api/v1/tubes/RETRY-R1/seal", json!({})).await.0,
-            200
-        );
-        let (s, b) = post(
+        tube_at_the_lab(
             &srv,
-            "/api/v1/lab/receipts",
-            json!({ "tubes": ["RETRY-R1"] }),
+            "RETRY-R1",
+            retest_round,
+            site,
+            &[member.document.number()],
         )
         .await;
-        assert_eq!(s, 200, "{b}");
         let batch = json!({ "device": "lab-lis-1", "events": [
             { "seq": 1, "at": "2022-06-13T09:00:00Z", "type": "post_result", "tube": "RETRY-R1", "outcome": "negative" }
         ] });
