@@ -1,5 +1,6 @@
 //! `POST /api/v1/sync`: a device's offline queue, applied exactly once.
 
+use crate::auth::Principal;
 use crate::extract::ApiJson;
 use crate::{ApiError, AppState};
 use axum::Json;
@@ -18,10 +19,19 @@ pub struct SyncBody {
     pub events: Vec<DeviceEvent>,
 }
 
+/// The device as the store knows it: `account/device`. Each account has its
+/// own sequence of each device id, so two accounts can never step on each
+/// other's cursor, and every row the batch writes names the account as
+/// well as the device that did it.
+pub fn device_key(me: &Principal, device: &str) -> String {
+    format!("{}/{device}", me.user.username)
+}
+
 /// Applies the batch; the answer is sent only after it is on disk.
 #[tracing::instrument(skip_all, fields(device = %body.device, events = body.events.len()))]
 pub async fn sync(
     State(state): State<AppState>,
+    me: Principal,
     ApiJson(body): ApiJson<SyncBody>,
 ) -> Result<Json<SyncReport>, ApiError> {
     let device = body.device.trim().to_string();
@@ -50,8 +60,9 @@ pub async fn sync(
     }
     let cutoffs = state.cutoffs;
     let events = body.events;
+    let key = device_key(&me, &device);
     let mut report = state
-        .blocking(move |s| Ok(s.sync(device, events, cutoffs)?))
+        .blocking(move |s| Ok(s.sync(key, events, cutoffs)?))
         .await?;
     state
         .settle(std::mem::take(&mut report.effects), chrono::Utc::now())

@@ -444,8 +444,13 @@ async fn a_retried_result_finishes_an_interrupted_response() {
             serde_json::from_value(batch["events"].clone()).unwrap();
         let st = store.clone();
         let first = blocking(move || {
-            st.sync("lab-lis-1".into(), events, Default::default())
-                .unwrap()
+            // As the server keys it: the account, then the device.
+            st.sync(
+                format!("{}/lab-lis-1", common::test_username(Role::Lab)),
+                events,
+                Default::default(),
+            )
+            .unwrap()
         });
         assert!(!first.effects.is_empty());
         let name = member.name.as_str().to_string();

@@ -385,6 +385,30 @@ async fn sync_is_idempotent_over_http() {
         assert_eq!(r["accepted"], json!([1, 3]));
         assert_eq!(r["rejected"][0]["seq"], 2);
         assert_eq!(r["rejected"][0]["code"], "invalid_identifier");
+
+        // Another sampler account with a device of the same name has a
+        // sequence of its own: its event 1 is new, not "seen before"; rows
+        // name account and device.
+        let st = store.clone();
+        let (two, _) = blocking(move || {
+            let root = st.roots().unwrap()[0].id;
+            crate::common::role_accounts(&*st, Some(root), "-two")
+        });
+        let r = crate::common::bearer_client(&two[&gridsweep_domain::Role::Sampler])
+            .post(format!("{}/api/v1/sync", srv.base))
+            .json(&json!({ "device": "pda-07", "events": [
+                { "seq": 1, "at": "2022-06-13T06:00:00Z", "type": "open_tube", "tube": "SY-0004", "round": round, "site": site }
+            ]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let r: Value = r.json().await.unwrap();
+        assert_eq!(r["accepted"], json!([1]), "{r}");
+        let (s, t4) = srv.get("/api/v1/tubes/SY-0004").await;
+        assert_eq!(s, 200, "{t4}");
+        assert_eq!(t4["opened_by"], "test-sampler-two/pda-07");
+        assert_eq!(t1["opened_by"], "test-sampler/pda-07");
     }
 }
 
