@@ -208,7 +208,7 @@ pub async fn change_password(
     me: Principal,
     addr: ClientAddr,
     ApiJson(b): ApiJson<PasswordBody>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     let Via::Session { token_hash, .. } = me.via.clone() else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -230,12 +230,9 @@ pub async fn change_password(
     }
     let limiter: &LoginLimiter = &state.login_limiter;
     let name = me.user.username.clone();
+    // Wrong current passwords count as failed logins of the account.
     if let Some(wait) = limiter.blocked(&name, addr.0.as_deref()) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            format!("too many wrong passwords; try again in {} s", wait.max(1)),
-        ));
+        return Ok(too_many(wait));
     }
     let phc = me.user.password_hash.clone().unwrap_or_default();
     let current = b.current_password;
@@ -268,7 +265,7 @@ pub async fn change_password(
             )
         })
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `GET /api/v1/auth/me`: the caller's account.
@@ -623,7 +620,7 @@ pub fn ensure_admin(store: &dyn Store, password: Option<&str>) -> StoreResult<Op
         role: Role::Admin,
         scope_area: None,
         lab: None,
-        password_hash: Some(hash),
+        password_hash: Some(hash.clone()),
         created_at: Utc::now(),
     })?;
     store.append_audit(NewAudit {
@@ -638,7 +635,6 @@ pub fn ensure_admin(store: &dyn Store, password: Option<&str>) -> StoreResult<Op
     })?;
     if generated {
         // Printed once on the console: good for the first sign-in only.
-        let hash = hash_password(&pw).map_err(StoreError::Backend)?;
         store.set_password(u.id, hash, true, None)?;
     }
     Ok(generated.then_some(pw))

@@ -16,8 +16,9 @@ function pct(share) {
   return `${Math.floor(share * 1000) / 10}%`;
 }
 
-/** A labelled bar: the share of `tally` sampled or explained. */
-export function coverageBar(name, tally, share, id) {
+/** A labelled bar: the share of `tally` sampled or explained (all of an empty roster). */
+export function coverageBar(name, tally, id) {
+  const share = tally.roster ? (tally.sampled + tally.explained) / tally.roster : 1;
   return h('div', { class: 'cov', 'data-area': id },
     h('div', { class: 'cov-head' },
       h('span', { class: 'cov-name' }, name),
@@ -78,7 +79,7 @@ export function mount(root) {
     }
     const cov = l
       ? (l.compounds.length
-        ? l.compounds.map((cc) => coverageBar(cc.area.name, cc.tally, cc.covered_share, cc.area.id))
+        ? l.compounds.map((cc) => coverageBar(cc.area.name, cc.tally, cc.area.id))
         : h('p', { class: 'muted small' }, t('dash.no_coverage')))
       : h('p', { class: 'muted small' }, t('app.loading'));
     const waiting = l && l.proposed.length

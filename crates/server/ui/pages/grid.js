@@ -110,7 +110,7 @@ export async function mount(root) {
         parts.push(h('p', { class: 'msg msg-error' }, errorText(e.code, e.message)));
         continue;
       }
-      parts.push(coverageBar(cov.area.name, cov.total, cov.total.roster ? (cov.total.sampled + cov.total.explained) / cov.total.roster : 1, cov.area.id));
+      parts.push(coverageBar(cov.area.name, cov.total, cov.area.id));
       const withMissing = cov.buildings.filter((b) => b.missing.length || b.explained.length);
       if (!cov.total.missing) parts.push(h('p', { class: 'msg msg-ok' }, t('grid.all_done')));
       withMissing.forEach((b, i) => {

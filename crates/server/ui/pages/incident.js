@@ -158,13 +158,12 @@ export async function mount(root, { id }) {
     if (!round) return h('p', { class: 'muted' }, t('inc.no_round'));
     const out = [];
     for (const c of l.compounds) {
-      out.push(coverageBar(c.area.name, c.tally, c.covered_share, c.area.id));
+      out.push(coverageBar(c.area.name, c.tally, c.area.id));
       try {
         const cov = await get(`/api/v1/coverage?area=${c.area.id}&round=${round}`);
         out.push(h('details', { class: 'buildings' },
           h('summary', {}, `${t('inc.buildings')} · ${c.area.name} (${cov.buildings.length})`),
-          h('div', { class: 'building-bars' }, cov.buildings.map((b) => coverageBar(b.building.name, b.tally,
-            b.tally.roster ? (b.tally.sampled + b.tally.explained) / b.tally.roster : 1, b.building.id)))));
+          h('div', { class: 'building-bars' }, cov.buildings.map((b) => coverageBar(b.building.name, b.tally, b.building.id)))));
       } catch (e) {
         out.push(h('p', { class: 'muted small' }, errorText(e.code, e.message)));
       }
