@@ -11,6 +11,7 @@ pub mod ids;
 pub mod mask;
 pub mod person;
 pub mod pipeline;
+pub mod reach;
 pub mod role;
 pub mod site;
 
@@ -20,5 +21,6 @@ pub use mask::{mask_document, mask_id_number, mask_phone};
 pub use person::{
     Affiliation, AffiliationKind, DocumentKind, Gender, PersonDocument, PersonId, PersonName,
 };
+pub use reach::Reach;
 pub use role::{ROLES, Role};
 pub use site::SiteKind;

@@ -251,6 +251,11 @@ pub enum PipelineError {
     BadPoolSize(u32),
     #[error("capacity must be 1 to {max}; got {got}")]
     BadCapacity { got: u32, max: u32 },
+    /// The actor's scope does not reach the site, tube or box, or its role
+    /// may not take this step; checked inside the transaction that would
+    /// apply it, so a target opened elsewhere meanwhile is still refused.
+    #[error("{0} is outside your scope")]
+    OutOfScope(String),
 }
 
 impl PipelineError {
@@ -280,6 +285,7 @@ impl PipelineError {
             Self::SiteUnknown(_) => "site_unknown",
             Self::BadPoolSize(_) => "bad_pool_size",
             Self::BadCapacity { .. } => "bad_capacity",
+            Self::OutOfScope(_) => "forbidden",
         }
     }
 
@@ -293,6 +299,7 @@ impl PipelineError {
             | Self::SiteUnknown(_)
             | Self::PersonUnknown => 404,
             Self::InvalidIdentifier(_) | Self::BadPoolSize(_) | Self::BadCapacity { .. } => 422,
+            Self::OutOfScope(_) => 403,
             _ => 409,
         }
     }

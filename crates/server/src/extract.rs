@@ -2,37 +2,99 @@
 //! body or query string gets the same kind of answer as any other error.
 
 use crate::ApiError;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
-/// `axum::Json` with JSON errors.
+/// `axum::Json` with JSON errors, reading what the authorisation check
+/// already decoded when it had to look inside the body: the body is parsed
+/// once, and the handler acts on exactly what was checked.
 pub struct ApiJson<T>(pub T);
+
+/// A JSON body the authorisation check decoded; [`ApiJson`] takes it from
+/// the request instead of parsing the bytes again.
+#[derive(Debug, Clone)]
+pub(crate) struct DecodedJson(pub Value);
+
+/// Whether a `Content-Type` names JSON as the API reads it:
+/// `application/json` or `application/…+json`, in any case, with any
+/// parameters. The authorisation check and [`ApiJson`] both use this one
+/// test, so no type reaches a handler that the check could not read.
+pub(crate) fn is_json_type(headers: &HeaderMap) -> bool {
+    let Some(v) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = v
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", sub)) => sub == "json" || sub.ends_with("+json"),
+        _ => false,
+    }
+}
+
+/// The refusal of a body that is not JSON.
+pub(crate) fn unsupported_media_type() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "send the body as JSON (Content-Type: application/json)",
+    )
+}
+
+/// Parses JSON text, telling bad syntax (400 `malformed_json`) apart.
+pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("malformed JSON: {e}"),
+        )
+    })
+}
+
+/// Turns a decoded body into the handler's type (400 `invalid_body` with
+/// serde's reason: a missing field, a wrong type, an unknown variant).
+pub(crate) fn typed<T: DeserializeOwned>(v: Value) -> Result<T, ApiError> {
+    serde_json::from_value(v).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            format!("failed to deserialize the JSON body: {e}"),
+        )
+    })
+}
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(e) => Err(json_rejection(e)),
+    async fn from_request(mut req: Request, state: &S) -> Result<Self, ApiError> {
+        if let Some(DecodedJson(v)) = req.extensions_mut().remove::<DecodedJson>() {
+            return typed(v).map(Self);
         }
+        if !is_json_type(req.headers()) {
+            return Err(unsupported_media_type());
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                "body_too_large"
+            } else {
+                "invalid_body"
+            };
+            ApiError::new(e.status(), code, e.body_text())
+        })?;
+        typed(parse_json(&bytes)?).map(Self)
     }
-}
-
-fn json_rejection(e: JsonRejection) -> ApiError {
-    let code = match e {
-        JsonRejection::MissingJsonContentType(_) => "unsupported_media_type",
-        JsonRejection::JsonSyntaxError(_) => "malformed_json",
-        _ => "invalid_body",
-    };
-    let status = match code {
-        "unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        _ => StatusCode::BAD_REQUEST,
-    };
-    ApiError::new(status, code, e.body_text())
 }
 
 /// `axum::extract::Query` with JSON errors.

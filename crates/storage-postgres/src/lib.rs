@@ -605,8 +605,9 @@ impl Store for PgStore {
         device: String,
         events: Vec<DeviceEvent>,
         cutoffs: CtCutoffs,
+        reach: gridsweep_domain::Reach,
     ) -> StoreResult<SyncReport> {
-        self.write(|tx| pipeline::sync_batch(&mut PgTx(tx), &device, &events, cutoffs))
+        self.write(|tx| pipeline::sync_batch(&mut PgTx(tx), &device, &events, cutoffs, &reach))
     }
 
     fn tube(&self, barcode: &str) -> StoreResult<Option<TubeRow>> {

@@ -3,7 +3,7 @@
 use crate::db_err;
 use chrono::Utc;
 use gridsweep_domain::pipeline::{CtValues, Outcome, TubeKind, TubeStatus};
-use gridsweep_domain::{AreaId, DocumentKind, PersonId};
+use gridsweep_domain::{AreaId, AreaPath, DocumentKind, PersonId};
 use gridsweep_storage::pipeline::*;
 use gridsweep_storage::stamp::{from_ms, ms, opt_ms};
 use gridsweep_storage::{StoreError, StoreResult};
@@ -132,6 +132,19 @@ impl PipelineTx for PgTx<'_, '_> {
                     area: AreaId::new(r.get(1)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                     direct_results: r.get(2),
                 })
+            })
+            .transpose()
+    }
+
+    fn site_area_path(&mut self, site: i64) -> StoreResult<Option<AreaPath>> {
+        self.0
+            .query_opt(
+                "SELECT a.path FROM sites s JOIN areas a ON a.id = s.area_id WHERE s.id = $1",
+                &[&site],
+            )
+            .map_err(db_err)?
+            .map(|r| {
+                AreaPath::parse(r.get::<_, &str>(0)).map_err(|e| StoreError::Corrupt(e.to_string()))
             })
             .transpose()
     }

@@ -604,12 +604,13 @@ impl Store for SqliteStore {
         device: String,
         events: Vec<DeviceEvent>,
         cutoffs: CtCutoffs,
+        reach: gridsweep_domain::Reach,
     ) -> StoreResult<SyncReport> {
         let cmds: Vec<Command> = events.iter().map(|e| e.command.clone()).collect();
         let persons = self.resolve_persons(&cmds)?;
         self.write(move |c| {
             let mut tx = SqliteTx::new(c, persons);
-            let out = pipeline::sync_batch(&mut tx, &device, &events, cutoffs)?;
+            let out = pipeline::sync_batch(&mut tx, &device, &events, cutoffs, &reach)?;
             tx.flush()?;
             Ok(out)
         })

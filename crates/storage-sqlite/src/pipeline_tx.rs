@@ -3,7 +3,7 @@
 use crate::db_err;
 use chrono::Utc;
 use gridsweep_domain::pipeline::{CtValues, Outcome, TubeKind, TubeStatus};
-use gridsweep_domain::{AreaId, DocumentKind, PersonId};
+use gridsweep_domain::{AreaId, AreaPath, DocumentKind, PersonId};
 use gridsweep_storage::pipeline::*;
 use gridsweep_storage::stamp::{from_ms, ms, opt_ms};
 use gridsweep_storage::{StoreError, StoreResult};
@@ -229,6 +229,19 @@ impl PipelineTx for SqliteTx<'_> {
                     direct_results,
                 })
             })
+            .transpose()
+    }
+
+    fn site_area_path(&mut self, site: i64) -> StoreResult<Option<AreaPath>> {
+        self.conn
+            .prepare_cached(
+                "SELECT a.path FROM sites s JOIN areas a ON a.id = s.area_id WHERE s.id = ?1",
+            )
+            .map_err(db_err)?
+            .query_row([site], |r| r.get::<_, String>(0))
+            .optional()
+            .map_err(db_err)?
+            .map(|p| AreaPath::parse(&p).map_err(|e| StoreError::Corrupt(e.to_string())))
             .transpose()
     }
 

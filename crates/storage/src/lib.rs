@@ -161,6 +161,7 @@ pub trait Store: Send + Sync {
         device: String,
         events: Vec<DeviceEvent>,
         cutoffs: CtCutoffs,
+        reach: gridsweep_domain::Reach,
     ) -> StoreResult<SyncReport>;
 
     /// A tube by barcode.

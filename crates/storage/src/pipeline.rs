@@ -12,7 +12,7 @@ use gridsweep_domain::pipeline::{
     CtCutoffs, CtValues, Outcome, PipelineError, ResultAction, TubeKind, TubeState, TubeStatus,
     check_new_result, check_pool_size,
 };
-use gridsweep_domain::{AreaId, Barcode, DocumentKind, PersonDocument, PersonId};
+use gridsweep_domain::{AreaId, AreaPath, Barcode, DocumentKind, PersonDocument, PersonId, Reach};
 use serde::{Deserialize, Serialize};
 
 /// Default capacity of an environmental tube (points per tube).
@@ -106,6 +106,9 @@ pub struct CommandContext {
     /// When it happened (the device's own clock for synced events).
     pub at: DateTime<Utc>,
     pub cutoffs: CtCutoffs,
+    /// Where the actor may act; every command is checked against it inside
+    /// the transaction that applies it.
+    pub reach: Reach,
 }
 
 /// What a command changed, for the live event stream and the caller.
@@ -316,6 +319,8 @@ pub struct ResultRow {
 pub trait PipelineTx {
     fn round(&mut self, id: i64) -> StoreResult<Option<RoundRow>>;
     fn site(&mut self, id: i64) -> StoreResult<Option<SiteRow>>;
+    /// The area path of a site's area, for the scope check.
+    fn site_area_path(&mut self, site: i64) -> StoreResult<Option<AreaPath>>;
     fn tube(&mut self, barcode: &str) -> StoreResult<Option<TubeRow>>;
     fn insert_tube(&mut self, t: &TubeRow) -> StoreResult<()>;
     fn update_tube(&mut self, t: &TubeRow) -> StoreResult<()>;
@@ -383,6 +388,53 @@ pub fn parse_health_code(payload: &str) -> Result<PersonDocument, PipelineError>
         .ok_or_else(|| bad("unknown document kind"))?;
     let number = parts.next().ok_or_else(|| bad("no document number"))?;
     PersonDocument::parse(kind, number).map_err(|e| bad(&e.to_string()))
+}
+
+/// Refuses a sampling step at a site outside the actor's reach (or by an
+/// actor that does not sample at all). A site without an area row cannot
+/// be placed, so it is refused too.
+fn check_site_reach(
+    tx: &mut dyn PipelineTx,
+    site: i64,
+    reach: &Reach,
+) -> StoreResult<Result<(), PipelineError>> {
+    if *reach == Reach::Everywhere {
+        return Ok(Ok(()));
+    }
+    let ok = reach.samples()
+        && tx
+            .site_area_path(site)?
+            .is_some_and(|p| reach.may_sample_at(&p));
+    Ok(if ok {
+        Ok(())
+    } else {
+        Err(PipelineError::OutOfScope(format!("site {site}")))
+    })
+}
+
+fn check_tube_reach(
+    tx: &mut dyn PipelineTx,
+    t: &TubeRow,
+    reach: &Reach,
+) -> StoreResult<Result<(), PipelineError>> {
+    Ok(check_site_reach(tx, t.site, reach)?
+        .map_err(|_| PipelineError::OutOfScope(format!("tube {}", t.barcode))))
+}
+
+fn check_lab(reach: &Reach) -> Result<(), PipelineError> {
+    if reach.is_lab() {
+        Ok(())
+    } else {
+        Err(PipelineError::OutOfScope("lab work".into()))
+    }
+}
+
+fn check_samples(reach: &Reach) -> Result<(), PipelineError> {
+    if reach.samples() {
+        Ok(())
+    } else {
+        Err(PipelineError::OutOfScope("sampling".into()))
+    }
 }
 
 macro_rules! rule {
@@ -460,12 +512,14 @@ fn apply_inner(
             kind,
             capacity,
         } => {
+            rule!(check_samples(&ctx.reach));
             let code = rule!(barcode(tube));
             let r = rule!(tx.round(*round)?.ok_or(PipelineError::RoundUnknown(*round)));
             if r.closed || ctx.at > r.ends_at {
                 return Ok(Err(PipelineError::RoundClosed(r.id)));
             }
             rule!(tx.site(*site)?.ok_or(PipelineError::SiteUnknown(*site)));
+            rule!(check_site_reach(tx, *site, &ctx.reach)?);
             rule!(check_pool_size(r.pool_size));
             let max = match kind {
                 TubeKind::Human => r.pool_size,
@@ -524,7 +578,9 @@ fn apply_inner(
                     )));
                 }
             };
+            rule!(check_samples(&ctx.reach));
             let mut t = rule!(load_tube(tx, tube)?);
+            rule!(check_tube_reach(tx, &t, &ctx.reach)?);
             rule!(t.state().check_accepts(TubeKind::Human));
             let person = rule!(
                 tx.person_by_document(doc.kind(), doc.number())?
@@ -561,7 +617,9 @@ fn apply_inner(
                     "point must be 1 to 100 characters".into(),
                 )));
             }
+            rule!(check_samples(&ctx.reach));
             let mut t = rule!(load_tube(tx, tube)?);
+            rule!(check_tube_reach(tx, &t, &ctx.reach)?);
             rule!(t.state().check_accepts(TubeKind::Environmental));
             if t.samples >= t.capacity && tx.has_sample(&t.barcode, None, Some(point))? {
                 return Ok(Err(PipelineError::DuplicatePoint {
@@ -593,7 +651,9 @@ fn apply_inner(
             }]))
         }
         Command::SealTube { tube } => {
+            rule!(check_samples(&ctx.reach));
             let mut t = rule!(load_tube(tx, tube)?);
+            rule!(check_tube_reach(tx, &t, &ctx.reach)?);
             rule!(t.state().check_seal());
             t.status = TubeStatus::Sealed;
             t.sealed_at = Some(ctx.at);
@@ -604,7 +664,15 @@ fn apply_inner(
             }]))
         }
         Command::BoxTubes { box_barcode, tubes } => {
+            rule!(check_samples(&ctx.reach));
             let code = rule!(barcode(box_barcode));
+            // A box already packing holds another team's tubes only if
+            // that team's reach is also ours.
+            for raw in tx.tubes_in_box(&code)? {
+                if let Some(t) = tx.tube(&raw)? {
+                    rule!(check_tube_reach(tx, &t, &ctx.reach)?);
+                }
+            }
             let b = match tx.box_row(&code)? {
                 Some(b) if b.status != BoxStatus::Packing => {
                     return Ok(Err(PipelineError::BoxClosed(code)));
@@ -624,6 +692,7 @@ fn apply_inner(
             let mut effects = Vec::new();
             for raw in tubes {
                 let mut t = rule!(load_tube(tx, raw)?);
+                rule!(check_tube_reach(tx, &t, &ctx.reach)?);
                 rule!(t.state().check_box());
                 t.status = TubeStatus::Boxed;
                 t.box_barcode = Some(b.barcode.clone());
@@ -636,6 +705,7 @@ fn apply_inner(
             Ok(Ok(effects))
         }
         Command::HandOver { box_barcode } => {
+            rule!(check_samples(&ctx.reach));
             let code = rule!(barcode(box_barcode));
             let mut b = rule!(
                 tx.box_row(&code)?
@@ -647,6 +717,7 @@ fn apply_inner(
             let tubes = tx.tubes_in_box(&code)?;
             for raw in &tubes {
                 let mut t = rule!(load_tube(tx, raw)?);
+                rule!(check_tube_reach(tx, &t, &ctx.reach)?);
                 t.status = TubeStatus::InTransit;
                 tx.update_tube(&t)?;
             }
@@ -659,6 +730,7 @@ fn apply_inner(
             }]))
         }
         Command::Receive { tubes, boxes } => {
+            rule!(check_lab(&ctx.reach));
             let mut all: Vec<String> = Vec::new();
             for raw in boxes {
                 let code = rule!(barcode(raw));
@@ -692,6 +764,7 @@ fn apply_inner(
             ct,
             correction,
         } => {
+            rule!(check_lab(&ctx.reach));
             let mut t = rule!(load_tube(tx, tube)?);
             let direct = tx.site(t.site)?.is_some_and(|s| s.direct_results);
             rule!(t.state().check_result(direct));
@@ -809,6 +882,22 @@ fn record(report: &mut SyncReport, seq: i64, state: &EventState) {
     }
 }
 
+/// A sequence number the device already used for another event: the
+/// first one stands, and the device is told plainly that this one was not
+/// applied (rather than "accepted" for an event that never happened).
+fn reused(stored: &StoredEvent, sent: &DeviceEvent) -> Option<EventState> {
+    if stored.command == sent.command && stored.at == sent.at {
+        return None;
+    }
+    Some(EventState::Rejected {
+        code: "sequence_reused".into(),
+        message: format!(
+            "sequence number {} was already used for another event; send new events with new numbers",
+            sent.seq
+        ),
+    })
+}
+
 /// Applies a device's batch: each event exactly once, in sequence order,
 /// whatever order and however often batches arrive.
 pub fn sync_batch(
@@ -816,6 +905,7 @@ pub fn sync_batch(
     device: &str,
     events: &[DeviceEvent],
     cutoffs: CtCutoffs,
+    reach: &Reach,
 ) -> StoreResult<SyncReport> {
     let mut report = SyncReport::default();
     let mut next = tx.device_cursor(device)?;
@@ -825,10 +915,14 @@ pub fn sync_batch(
     events.dedup_by_key(|e| e.seq);
     let mut answered = std::collections::BTreeMap::new();
     let run = |tx: &mut dyn PipelineTx, e: &DeviceEvent, report: &mut SyncReport| {
+        // The account sending this batch is the device's account (the
+        // device key names it), so events released from waiting are
+        // checked against the same reach, as the rows are now.
         let ctx = CommandContext {
             actor: device.to_string(),
             at: e.at,
             cutoffs,
+            reach: reach.clone(),
         };
         Ok::<_, crate::StoreError>(match apply(tx, &e.command, &ctx)? {
             Ok(effects) => {
@@ -845,6 +939,10 @@ pub fn sync_batch(
         if e.seq < next {
             // Seen before: answer as then.
             if let Some(stored) = tx.device_event(device, e.seq)? {
+                if let Some(conflict) = reused(&stored, e) {
+                    answered.insert(e.seq, conflict);
+                    continue;
+                }
                 // A lab resending a result it had no answer for: the caller
                 // reacts to it again (the response engine is idempotent), in
                 // case the server stopped before reacting the first time.
@@ -897,7 +995,7 @@ pub fn sync_batch(
             }
         } else {
             let state = match tx.device_event(device, e.seq)? {
-                Some(stored) => stored.state,
+                Some(stored) => reused(&stored, e).unwrap_or(stored.state),
                 None => {
                     tx.put_device_event(
                         device,

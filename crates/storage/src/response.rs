@@ -513,7 +513,8 @@ fn open_incident(
         pool_size: retest_pool,
         starts_at: at,
         ends_at,
-        areas: vec![],
+        // The incident's own area, so its people can read the round.
+        areas: vec![area.id],
     })?;
     tx.insert_incident(&IncidentInfo {
         id,

@@ -7,7 +7,7 @@
 use crate::*;
 use gridsweep_domain::{
     Affiliation, AffiliationKind, AreaId, AreaLevel, DocumentKind, Gender, IdNumber,
-    PersonDocument, PersonId, PersonName, Phone, SiteKind,
+    PersonDocument, PersonId, PersonName, Phone, Reach, SiteKind,
 };
 
 /// Expands to one `#[test]` per case of the suite.
@@ -452,6 +452,7 @@ fn ctx(actor: &str) -> crate::pipeline::CommandContext {
         actor: actor.into(),
         at: Utc.with_ymd_and_hms(2022, 6, 13, 4, 0, 0).unwrap(),
         cutoffs: Default::default(),
+        reach: Reach::Everywhere,
     }
 }
 
@@ -926,7 +927,7 @@ pub fn sync_applies_each_event_once(store: &dyn Store) {
     // The same batch three times.
     for _ in 0..3 {
         let r = store
-            .sync("dev-1".into(), events(1..=10, &all), cut)
+            .sync("dev-1".into(), events(1..=10, &all), cut, Reach::Everywhere)
             .unwrap();
         assert_eq!(r.accepted, (1..=10).collect::<Vec<_>>());
         assert!(r.rejected.is_empty() && r.pending.is_empty());
@@ -934,19 +935,26 @@ pub fn sync_applies_each_event_once(store: &dyn Store) {
     }
     // Out of order: the tail arrives before the middle.
     let r = store
-        .sync("dev-1".into(), events(30..=44, &all), cut)
+        .sync(
+            "dev-1".into(),
+            events(30..=44, &all),
+            cut,
+            Reach::Everywhere,
+        )
         .unwrap();
     assert_eq!(r.pending, (30..=44).collect::<Vec<_>>());
     assert!(r.accepted.is_empty());
     assert_eq!(r.next_seq, 11);
     // Overlapping: 5..=29 repeats 5..=10 and fills the gap.
     let r = store
-        .sync("dev-1".into(), events(5..=29, &all), cut)
+        .sync("dev-1".into(), events(5..=29, &all), cut, Reach::Everywhere)
         .unwrap();
     assert_eq!(r.accepted, (5..=44).collect::<Vec<_>>(), "{r:?}");
     assert_eq!(r.next_seq, 45);
     // Everything again: same answers, nothing doubled.
-    let r = store.sync("dev-1".into(), all.clone(), cut).unwrap();
+    let r = store
+        .sync("dev-1".into(), all.clone(), cut, Reach::Everywhere)
+        .unwrap();
     assert_eq!(r.accepted, (1..=44).collect::<Vec<_>>());
     let t1 = store.tube("S0001").unwrap().unwrap();
     let t2 = store.tube("S0002").unwrap().unwrap();
@@ -957,13 +965,17 @@ pub fn sync_applies_each_event_once(store: &dyn Store) {
         seq: 45,
         ..all[1].clone()
     }];
-    let r = store.sync("dev-1".into(), dup.clone(), cut).unwrap();
+    let r = store
+        .sync("dev-1".into(), dup.clone(), cut, Reach::Everywhere)
+        .unwrap();
     assert_eq!(r.rejected.len(), 1);
     assert_eq!(r.rejected[0].code, "tube_not_open");
-    let r = store.sync("dev-1".into(), dup, cut).unwrap();
+    let r = store
+        .sync("dev-1".into(), dup, cut, Reach::Everywhere)
+        .unwrap();
     assert_eq!((r.rejected.len(), r.next_seq), (1, 46));
     let r = store
-        .sync("dev-2".into(), events(1..=1, &all), cut)
+        .sync("dev-2".into(), events(1..=1, &all), cut, Reach::Everywhere)
         .unwrap();
     assert_eq!(r.rejected[0].code, "tube_exists");
 }
@@ -1897,6 +1909,7 @@ pub fn person_site_and_box_lookups(store: &dyn Store) {
             "dev".into(),
             device_queue(round, site, "B0001", &persons, 1),
             cut,
+            Reach::Everywhere,
         )
         .unwrap();
     run(

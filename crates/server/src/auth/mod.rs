@@ -24,7 +24,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
-use gridsweep_domain::Role;
+use gridsweep_domain::{Reach, Role};
 use gridsweep_storage::{NewApiToken, NewAudit, Store, StoreResult, UserRow};
 use std::net::SocketAddr;
 use tracing::Instrument;
@@ -82,6 +82,18 @@ impl Principal {
     /// The account's role.
     pub fn role(&self) -> Role {
         self.user.role
+    }
+
+    /// Where the engine lets this account act on tubes. The admin manages
+    /// accounts and samples nothing; a lab account without a lab, or an
+    /// area account without a scope, reaches nothing.
+    pub fn reach(&self) -> Reach {
+        match (self.user.role, &self.user.lab, &self.user.scope_path) {
+            (Role::Lab, Some(_), _) => Reach::Lab,
+            (Role::Lab, None, _) | (Role::Admin, _, _) => Reach::Nowhere,
+            (_, _, Some(path)) => Reach::Area(path.clone()),
+            (_, _, None) => Reach::Nowhere,
+        }
     }
 }
 

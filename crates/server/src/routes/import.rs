@@ -133,6 +133,7 @@ pub async fn results(
         actor: me.actor(),
         at: chrono::Utc::now(),
         cutoffs: state.cutoffs,
+        reach: me.reach(),
     };
     let all_or_nothing = !q.skip_bad_rows;
     let outcomes = state

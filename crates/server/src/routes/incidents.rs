@@ -568,18 +568,33 @@ pub async fn mark(
     Ok((StatusCode::CREATED, Json(out)))
 }
 
-/// `GET /api/v1/rounds/{id}/marks`.
-#[tracing::instrument(skip(state))]
+/// `GET /api/v1/rounds/{id}/marks`: the marks on residents within the
+/// caller's scope (a district-wide round holds every community's marks;
+/// each community sees its own).
+#[tracing::instrument(skip(state, me))]
 pub async fn marks(
     State(state): State<AppState>,
+    me: Principal,
     ApiPath(round): ApiPath<i64>,
 ) -> Result<Json<Vec<PersonMark>>, ApiError> {
+    let scope = me.user.scope_path.clone();
     let m = state
         .blocking(move |s| {
             if s.round(round)?.is_none() {
                 return Err(ApiError::from(ResponseError::RoundUnknown(round)));
             }
-            Ok(s.person_marks(round)?)
+            let mut mine = Vec::new();
+            for m in s.person_marks(round)? {
+                // Fail closed: a person who cannot be found is not shown.
+                let within = match (&scope, s.person(m.person)?) {
+                    (Some(scope), Some(p)) => p.household_path.is_within(scope),
+                    _ => false,
+                };
+                if within {
+                    mine.push(m);
+                }
+            }
+            Ok(mine)
         })
         .await?;
     Ok(Json(m))

@@ -311,7 +311,7 @@ pub const API_ROUTES: &[ApiRoute] = &[
     r(
         "post",
         "/api/v1/rounds/{id}/marks",
-        Access::Roles(PEOPLE, Scope::RoundPath("id")),
+        Access::Roles(PEOPLE, Scope::RoundPathPersonBody("id", "person")),
     )
     .audited("person.mark", false, true),
 ];

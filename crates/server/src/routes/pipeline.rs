@@ -29,6 +29,7 @@ impl AppState {
             actor: by.actor(),
             at: at.unwrap_or_else(Utc::now),
             cutoffs: self.cutoffs,
+            reach: by.reach(),
         };
         let at = ctx.at;
         let effects = self.blocking(move |s| Ok(s.execute(cmd, ctx)??)).await?;

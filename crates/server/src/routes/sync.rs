@@ -61,8 +61,9 @@ pub async fn sync(
     let cutoffs = state.cutoffs;
     let events = body.events;
     let key = device_key(&me, &device);
+    let reach = me.reach();
     let mut report = state
-        .blocking(move |s| Ok(s.sync(key, events, cutoffs)?))
+        .blocking(move |s| Ok(s.sync(key, events, cutoffs, reach)?))
         .await?;
     state
         .settle(std::mem::take(&mut report.effects), chrono::Utc::now())

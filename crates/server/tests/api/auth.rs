@@ -61,6 +61,7 @@ fn world(store: &dyn Store) -> World {
         actor: "setup".into(),
         at: chrono::Utc::now(),
         cutoffs: Default::default(),
+        reach: gridsweep_domain::Reach::Everywhere,
     };
     for (i, (site, who)) in [(site_in, &persons[0]), (site_out, &outsider)]
         .into_iter()
@@ -160,6 +161,7 @@ fn scope_binds(scope: Scope, role: Role) -> bool {
         | Scope::AreaQuery(_)
         | Scope::AreasBody(_)
         | Scope::RoundPath(_)
+        | Scope::RoundPathPersonBody(..)
         | Scope::SiteBody(_)
         | Scope::PersonPath(_)
         | Scope::IncidentPath(_) => true,
@@ -183,7 +185,7 @@ fn request(
         "tube": w.tube[i], "tubes": [w.tube[i]], "box": w.boxed[i], "round": w.round[i],
         "site": w.site[i], "areas": [area], "name": "matrix", "pool_size": 20,
         "starts_at": "2022-06-13T00:00:00Z", "ends_at": "2022-06-14T00:00:00Z",
-        "device": "matrix", "user": 1, "username": "x", "password": "x", "role": "cdc",
+        "device": "matrix", "person": w.person[i], "kind": "away", "by": "matrix", "user": 1, "username": "x", "password": "x", "role": "cdc",
         "events": [{ "seq": 1, "at": "2022-06-13T04:00:00Z", "type": "open_tube",
                      "tube": format!("MX-S{i}"), "round": w.round[i], "site": w.site[i] }]
     });
@@ -194,7 +196,9 @@ fn request(
     match scope {
         Scope::AreaPath(p) => drop(params.insert(p, area.to_string())),
         Scope::AreaQuery(q) => query = format!("?{q}={area}&q=居民"),
-        Scope::RoundPath(p) => drop(params.insert(p, w.round[i].to_string())),
+        Scope::RoundPath(p) | Scope::RoundPathPersonBody(p, _) => {
+            drop(params.insert(p, w.round[i].to_string()))
+        }
         Scope::TubePath(p) => drop(params.insert(p, w.tube[i].clone())),
         Scope::BoxPath(p) => drop(params.insert(p, w.boxed[i].clone())),
         Scope::PersonPath(p) => drop(params.insert(p, w.person[i].to_string())),

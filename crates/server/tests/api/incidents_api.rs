@@ -289,6 +289,7 @@ fn store_without_reacting(
                 actor: "lab".into(),
                 at: chrono::Utc::now(),
                 cutoffs: Default::default(),
+                reach: gridsweep_domain::Reach::Everywhere,
             },
         )
         .unwrap()
@@ -449,6 +450,7 @@ async fn a_retried_result_finishes_an_interrupted_response() {
                 format!("{}/lab-lis-1", common::test_username(Role::Lab)),
                 events,
                 Default::default(),
+                gridsweep_domain::Reach::Everywhere,
             )
             .unwrap()
         });
