@@ -17,7 +17,7 @@ pub mod site;
 
 pub use area::{AreaError, AreaId, AreaLevel, AreaPath};
 pub use ids::{Barcode, IdError, IdNumber, Phone};
-pub use mask::{mask_document, mask_id_number, mask_phone};
+pub use mask::{mask_document, mask_id_number, mask_name, mask_phone};
 pub use person::{
     Affiliation, AffiliationKind, DocumentKind, Gender, PersonDocument, PersonId, PersonName,
 };

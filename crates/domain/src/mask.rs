@@ -39,9 +39,27 @@ pub fn mask_document(doc: &str) -> String {
     format!("{head}{}{tail}", "*".repeat(chars.len() - 4))
 }
 
+/// A name shown to someone whose scope does not reach the person: the
+/// family name only (`张**`, `买***`), as health-code apps show strangers.
+pub fn mask_name(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => format!("{first}{}", "*".repeat(chars.count().max(1))),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_keep_the_first_character_only() {
+        assert_eq!(mask_name("宋瑞嘉"), "宋**");
+        assert_eq!(mask_name("买买提·艾力"), "买*****");
+        assert_eq!(mask_name("李"), "李*");
+        assert_eq!(mask_name(""), "");
+    }
 
     #[test]
     fn shapes() {

@@ -11,6 +11,11 @@
 //! `docs/roster-format.md`.
 #![forbid(unsafe_code)]
 
+/// Most row errors a report lists: a sheet that is wrong throughout (the
+/// wrong file, a shifted column) is told so by its first errors and the
+/// count of bad rows, not by an answer as large as the file.
+pub const MAX_LISTED_ERRORS: usize = 200;
+
 mod decode;
 mod error;
 mod header;
@@ -187,6 +192,7 @@ pub fn import_roster(
             r.issues.sort_by_key(|i| i.col);
             r.issues.drain(..).map(|i| i.error)
         })
+        .take(MAX_LISTED_ERRORS)
         .collect();
     Ok(ImportReport {
         status,
@@ -198,6 +204,7 @@ pub fn import_roster(
         skipped_rows: if proceed { bad_rows } else { Vec::new() },
         households_created,
         errors,
+        max_listed_errors: MAX_LISTED_ERRORS,
         warnings,
     })
 }

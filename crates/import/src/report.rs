@@ -64,8 +64,12 @@ pub struct ImportReport {
     pub skipped_rows: Vec<u32>,
     /// Households created under existing buildings (or that would be).
     pub households_created: usize,
-    /// Every problem, by row then column.
+    /// The problems by row then column: the first
+    /// [`crate::MAX_LISTED_ERRORS`] of them (`rows_bad` counts every bad row).
     pub errors: Vec<RowError>,
+    /// How many problems a report lists at most.
+    #[serde(default)]
+    pub max_listed_errors: usize,
     /// Things that did not stop the import: unknown columns ignored, a
     /// title row skipped, other sheets ignored.
     pub warnings: Vec<String>,
@@ -225,6 +229,7 @@ mod tests {
             rows_bad: 2,
             skipped_rows: vec![],
             households_created: 0,
+            max_listed_errors: crate::MAX_LISTED_ERRORS,
             errors: vec![
                 RowError {
                     row: 3,

@@ -43,7 +43,10 @@ pub struct ResultLine {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ResultSheet {
     pub lines: Vec<ResultLine>,
+    /// The first [`crate::MAX_LISTED_ERRORS`] problems, by row.
     pub errors: Vec<RowError>,
+    /// Rows with at least one problem, all of them counted.
+    pub rows_bad: usize,
     /// Non-blank rows below the header.
     pub rows_total: usize,
     /// The headers as written, for naming columns in errors.
@@ -191,13 +194,19 @@ pub fn parse_results(input: &[u8], format: RosterFormat) -> Result<ResultSheet, 
                 ct,
             });
         } else {
+            out.rows_bad += 1;
+            let room = crate::MAX_LISTED_ERRORS.saturating_sub(out.errors.len());
             out.errors
-                .extend(errs.into_iter().map(|(column, value, reason)| RowError {
-                    row: r.row,
-                    column,
-                    value_masked: value,
-                    reason,
-                }));
+                .extend(
+                    errs.into_iter()
+                        .take(room)
+                        .map(|(column, value, reason)| RowError {
+                            row: r.row,
+                            column,
+                            value_masked: value,
+                            reason,
+                        }),
+                );
         }
     }
     if out.rows_total == 0 {

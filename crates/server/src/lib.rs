@@ -9,6 +9,7 @@
 pub mod auth;
 mod error;
 pub mod extract;
+pub mod hygiene;
 pub mod openapi;
 mod openapi_response;
 mod routes;

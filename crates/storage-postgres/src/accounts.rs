@@ -203,6 +203,13 @@ impl PgStore {
                 &[&id, &keep_session],
             )
             .map_err(db_err)?;
+            // A new password says the old one may have leaked: tokens
+            // issued to the account end too.
+            tx.execute(
+                "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+                &[&id, &ms(chrono::Utc::now())],
+            )
+            .map_err(db_err)?;
             Ok(())
         })
     }

@@ -222,6 +222,13 @@ impl SqliteStore {
                 params![id, keep_session],
             )
             .map_err(db_err)?;
+            // A new password says the old one may have leaked: tokens
+            // issued to the account end too.
+            c.execute(
+                "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+                params![id, ms(chrono::Utc::now())],
+            )
+            .map_err(db_err)?;
             Ok(())
         })
     }

@@ -286,8 +286,8 @@ pub trait Store: Send + Sync {
 
     /// Replaces an account's password hash and sets whether it must be
     /// changed at next use; ends every session of the account but
-    /// `keep_session` (the one that changed it), so a leaked password stops
-    /// working everywhere at once.
+    /// `keep_session` (the one that changed it) and revokes its API tokens,
+    /// so a leaked password stops working everywhere at once.
     fn set_password(
         &self,
         id: i64,

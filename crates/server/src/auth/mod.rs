@@ -63,7 +63,7 @@ pub enum Via {
     /// The session cookie; writes need the session's CSRF token.
     Session { token_hash: String, csrf: String },
     /// `Authorization: Bearer …` (devices, lab systems).
-    Token { id: i64 },
+    Token { id: i64, token_hash: String },
 }
 
 /// The authenticated caller of a request.
@@ -172,7 +172,13 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal
                 let t = s
                     .api_token_by_hash(&hash, now)?
                     .ok_or_else(unauthenticated)?;
-                (t.user_id, Via::Token { id: t.id })
+                (
+                    t.user_id,
+                    Via::Token {
+                        id: t.id,
+                        token_hash: hash,
+                    },
+                )
             } else {
                 let hash = session.expect("checked above");
                 let sess = s.session(&hash, now)?.ok_or_else(unauthenticated)?;
@@ -189,6 +195,24 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal
             Ok(Principal { user, via })
         })
         .await
+}
+
+/// Whether the credentials a request came with still stand: the session
+/// or token not ended, expired or revoked, the account not disabled. A
+/// long-lived answer (the event stream) asks this again as it goes, so it
+/// ends with the session rather than outliving it.
+pub(crate) fn still_valid(store: &dyn Store, p: &Principal) -> StoreResult<bool> {
+    let now = Utc::now();
+    let user_id = match &p.via {
+        Via::Token { token_hash, .. } => {
+            store.api_token_by_hash(token_hash, now)?.map(|t| t.user_id)
+        }
+        Via::Session { token_hash, .. } => store.session(token_hash, now)?.map(|s| s.user_id),
+    };
+    Ok(match user_id {
+        Some(id) if id == p.user.id => store.user(id)?.is_some_and(|u| !u.disabled),
+        _ => false,
+    })
 }
 
 /// Compares without stopping at the first difference.

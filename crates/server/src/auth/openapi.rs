@@ -194,6 +194,17 @@ pub(crate) fn extend(doc: &mut Value) {
         if !op.is_object() {
             continue;
         }
+        // Every JSON body is read as JSON only: `application/json` or
+        // `application/…+json`; anything else is refused before any check
+        // or handler acts on it.
+        let json_body = op["requestBody"]["content"]
+            .as_object()
+            .is_some_and(|c| c.contains_key("application/json"));
+        if json_body {
+            op["responses"]["415"] = err(
+                "unsupported_media_type: the body is not sent as application/json (or application/…+json)",
+            );
+        }
         let Some(roles) = r.access.roles() else {
             op["security"] = json!([]);
             continue;

@@ -114,7 +114,7 @@ pub async fn login(
             "unknown user, wrong password, or account disabled",
         ));
     };
-    limiter.succeeded(&username);
+    limiter.succeeded(&username, addr.0.as_deref());
     let token = random_token();
     let csrf = random_token();
     let expires_at = auth::session_expiry(&state.auth);
@@ -249,7 +249,7 @@ pub async fn change_password(
         )
         .with_field("current_password"));
     }
-    limiter.succeeded(&name);
+    limiter.succeeded(&name, addr.0.as_deref());
     let hash = hash_password(&b.new_password).map_err(ApiError::internal)?;
     state
         .blocking(move |s| {
@@ -502,6 +502,26 @@ pub struct IssuedToken {
     pub row: ApiTokenRow,
 }
 
+/// Whom the admin may issue a token for: itself, and the service accounts
+/// tokens exist for — samplers' devices and labs' systems. A token for a
+/// command, CDC, office or grid account would let the admin act as that
+/// person and read what that person may read (CDC: every ID number in
+/// full); those accounts sign in with their own passwords.
+fn token_allowed(admin: &Principal, user: &UserRow) -> Result<(), ApiError> {
+    if user.id == admin.user.id || matches!(user.role, Role::Sampler | Role::Lab) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "token_not_allowed",
+        format!(
+            "API tokens are issued for sampler devices, lab systems and the admin itself, not for a {} account",
+            user.role
+        ),
+    )
+    .with_field("user"))
+}
+
 /// `POST /api/v1/tokens`: a device or lab-system token.
 #[tracing::instrument(skip_all)]
 pub async fn create_token(
@@ -523,6 +543,7 @@ pub async fn create_token(
             let user = s.user(b.user)?.ok_or_else(|| {
                 ApiError::not_found(format!("user {}", b.user)).with_field("user")
             })?;
+            token_allowed(&admin, &user)?;
             let (token, row) = issue_api_token(s, user.id, &name, Duration::days(days))?;
             record(
                 s,

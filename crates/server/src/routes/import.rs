@@ -65,11 +65,16 @@ pub struct ResultsReport {
     pub status: &'static str,
     pub rows_total: usize,
     pub rows_applied: usize,
+    /// Rows with a problem, every one counted.
+    pub rows_bad: usize,
     /// With `skip_bad_rows`, the rows left out.
     pub skipped_rows: Vec<u32>,
-    /// Every bad row: unreadable values, and refusals by the tube rules
-    /// (an unknown tube, a tube the lab has not received, a contradiction).
+    /// The bad rows' problems — unreadable values, and refusals by the tube
+    /// rules (an unknown tube, a tube the lab has not received, a
+    /// contradiction) — the first `max_listed_errors` of them.
     pub errors: Vec<gridsweep_import::RowError>,
+    /// How many problems a report lists at most.
+    pub max_listed_errors: usize,
 }
 
 /// Query of the result upload.
@@ -97,27 +102,29 @@ pub async fn results(
         .unwrap_or_default();
     let sheet = gridsweep_import::results::parse_results(&body, format).map_err(import_error)?;
     let mut errors = sheet.errors.clone();
-    let reject = |errors: Vec<gridsweep_import::RowError>, total: usize| {
+    let max = gridsweep_import::MAX_LISTED_ERRORS;
+    let reject = |errors: Vec<gridsweep_import::RowError>, rows_bad: usize, total: usize| {
         let report = ResultsReport {
             status: "rejected",
             rows_total: total,
             rows_applied: 0,
+            rows_bad,
             skipped_rows: Vec::new(),
-            errors,
+            errors: errors.into_iter().take(max).collect(),
+            max_listed_errors: max,
         };
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "import_rejected",
             format!(
-                "{} bad rows; nothing was written (send skip_bad_rows=true to apply the rest)",
-                report.errors.len()
+                "{rows_bad} of {total} rows are bad; nothing was written (send skip_bad_rows=true to apply the rest)"
             ),
         )
         .with_field("file")
         .with_details(serde_json::to_value(&report).unwrap_or_default())
     };
-    if !errors.is_empty() && !q.skip_bad_rows {
-        return Err(reject(errors, sheet.rows_total));
+    if sheet.rows_bad > 0 && !q.skip_bad_rows {
+        return Err(reject(errors, sheet.rows_bad, sheet.rows_total));
     }
     let cmds: Vec<Command> = sheet
         .lines
@@ -140,6 +147,7 @@ pub async fn results(
         .blocking(move |s| Ok(s.execute_all(cmds, ctx, all_or_nothing)?))
         .await?;
     let mut applied = 0;
+    let mut refused = 0;
     let mut effects = Vec::new();
     for (line, outcome) in sheet.lines.iter().zip(outcomes) {
         match outcome {
@@ -147,26 +155,33 @@ pub async fn results(
                 applied += 1;
                 effects.extend(fx);
             }
-            Err(e) => errors.push(gridsweep_import::RowError {
-                row: line.row,
-                column: sheet.tube_header.clone(),
-                value_masked: line.tube.clone(),
-                reason: format!("{} ({})", e, e.code()),
-            }),
+            Err(e) => {
+                refused += 1;
+                errors.push(gridsweep_import::RowError {
+                    row: line.row,
+                    column: sheet.tube_header.clone(),
+                    value_masked: line.tube.clone(),
+                    reason: format!("{} ({})", e, e.code()),
+                });
+            }
         }
     }
     errors.sort_by_key(|e| e.row);
-    if !errors.is_empty() && !q.skip_bad_rows {
-        return Err(reject(errors, sheet.rows_total));
+    let rows_bad = sheet.rows_bad + refused;
+    if rows_bad > 0 && !q.skip_bad_rows {
+        return Err(reject(errors, rows_bad, sheet.rows_total));
     }
     state.settle(effects, chrono::Utc::now()).await?;
     let mut skipped: Vec<u32> = errors.iter().map(|e| e.row).collect();
     skipped.dedup();
+    errors.truncate(max);
     Ok(Json(ResultsReport {
         status: "imported",
         rows_total: sheet.rows_total,
         rows_applied: applied,
+        rows_bad,
         skipped_rows: skipped,
         errors,
+        max_listed_errors: max,
     }))
 }

@@ -1,9 +1,9 @@
 //! Incidents, their tasks, orders, decisions and timeline; coverage; person
 //! marks; the report as JSON, an HTML page and an XLSX workbook.
 //!
-//! Until accounts exist, whoever proposes or confirms names themselves and
-//! their role in the body (`by`, `role`); the store records both. The
-//! playbook checks the role.
+//! Who did a thing is the signed-in account: a `by` in a body is only the
+//! title the report prints beside the account's name ("刘医生 (cdc)"), so
+//! free text can never forge the attribution. The playbook checks the role.
 
 use crate::auth::Principal;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use gridsweep_domain::{AreaId, PersonId};
+use gridsweep_domain::{AreaId, PersonId, mask_name};
 use gridsweep_response::AreaBrief;
 use gridsweep_response::coverage::{Coverage, Tally};
 use gridsweep_response::live::LiveStatus;
@@ -98,6 +98,15 @@ fn who(by: &str) -> Result<String, ApiError> {
     Ok(by.to_string())
 }
 
+/// The name a row records: the account, with the title the caller gave
+/// (if any) in front of it.
+fn attribution(me: &Principal, title: Option<&str>) -> Result<String, ApiError> {
+    Ok(match title {
+        Some(t) => format!("{} ({})", who(t)?, me.actor()),
+        None => me.actor(),
+    })
+}
+
 /// `GET /api/v1/incidents`: the incidents whose area overlaps the
 /// caller's scope (the same rule as opening one), newest first.
 #[tracing::instrument(skip_all)]
@@ -124,14 +133,50 @@ pub async fn list(
     Ok(Json(list))
 }
 
-/// `GET /api/v1/incidents/{id}`.
-#[tracing::instrument(skip(state))]
+/// `GET /api/v1/incidents/{id}`. Members and ordered persons who live
+/// outside the caller's scope (a grid worker sees an incident that touches
+/// its grid, not every member's home) are shown by family name only,
+/// without address or affiliations: the same reach as their own records.
+#[tracing::instrument(skip(state, me))]
 pub async fn one(
     State(state): State<AppState>,
+    me: Principal,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<IncidentDetail>, ApiError> {
+    let scope = me.user.scope_path.clone();
     let d = state
-        .blocking(move |s| s.incident_detail(id)?.ok_or_else(|| unknown(id)))
+        .blocking(move |s| {
+            let mut d = s.incident_detail(id)?.ok_or_else(|| unknown(id))?;
+            let mut reach: std::collections::HashMap<PersonId, bool> = Default::default();
+            let mut within = |p: PersonId| -> Result<bool, ApiError> {
+                if let Some(r) = reach.get(&p) {
+                    return Ok(*r);
+                }
+                let r = match (&scope, s.person(p)?) {
+                    (Some(scope), Some(person)) => person.household_path.is_within(scope),
+                    // Not on the roster any more, or no scope: shown as
+                    // outside (fail closed).
+                    _ => false,
+                };
+                reach.insert(p, r);
+                Ok(r)
+            };
+            for m in &mut d.members {
+                if !within(m.person.id)? {
+                    m.person.name = mask_name(&m.person.name);
+                    m.address.clear();
+                    m.affiliations.clear();
+                }
+            }
+            for o in &mut d.orders {
+                if let Some(p) = &mut o.person
+                    && !within(p.id)?
+                {
+                    p.name = mask_name(&p.name);
+                }
+            }
+            Ok(d)
+        })
         .await?;
     Ok(Json(d))
 }
@@ -199,19 +244,22 @@ pub async fn tasks(
 /// Body of marking a task done.
 #[derive(Debug, Deserialize)]
 pub struct DoneBody {
-    pub by: String,
+    /// A title to print beside the account's name.
+    #[serde(default)]
+    pub by: Option<String>,
     #[serde(default)]
     pub at: Option<DateTime<Utc>>,
 }
 
 /// `POST /api/v1/incidents/{id}/tasks/{task}/done`.
-#[tracing::instrument(skip(state, b))]
+#[tracing::instrument(skip(state, me, b))]
 pub async fn task_done(
     State(state): State<AppState>,
+    me: Principal,
     ApiPath((id, task)): ApiPath<(i64, i64)>,
     ApiJson(b): ApiJson<DoneBody>,
 ) -> Result<Json<TaskView>, ApiError> {
-    let by = who(&b.by)?;
+    let by = attribution(&me, b.by.as_deref())?;
     let at = b.at.unwrap_or_else(Utc::now);
     let t = state
         .blocking(move |s| Ok(s.complete_task(id, task, by, at)??))
@@ -254,7 +302,9 @@ pub struct ProposeBody {
     #[serde(default)]
     pub person: Option<i64>,
     pub reason: String,
-    pub by: String,
+    /// A title to print beside the account's name.
+    #[serde(default)]
+    pub by: Option<String>,
     #[serde(default)]
     pub at: Option<DateTime<Utc>>,
 }
@@ -266,13 +316,14 @@ pub struct Changed {
 }
 
 /// `POST /api/v1/incidents/{id}/decisions`.
-#[tracing::instrument(skip(state, b))]
+#[tracing::instrument(skip(state, me, b))]
 pub async fn propose(
     State(state): State<AppState>,
+    me: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<ProposeBody>,
 ) -> Result<(StatusCode, Json<Changed>), ApiError> {
-    let by = who(&b.by)?;
+    let by = attribution(&me, b.by.as_deref())?;
     let reason = b.reason.trim().to_string();
     if reason.is_empty() {
         return Err(ApiError::invalid("reason", "say why"));
@@ -352,10 +403,7 @@ async fn verdict(
         )
         .with_field("role"));
     }
-    let by = match &b.by {
-        Some(title) => format!("{} ({})", who(title)?, me.actor()),
-        None => me.actor(),
-    };
+    let by = attribution(&me, b.by.as_deref())?;
     let v = Verdict {
         decision,
         confirm,
@@ -403,19 +451,22 @@ pub struct NoteBody {
     pub role: Option<Role>,
     #[serde(default)]
     pub text: String,
-    pub by: String,
+    /// A title to print beside the account's name.
+    #[serde(default)]
+    pub by: Option<String>,
     #[serde(default)]
     pub at: Option<DateTime<Utc>>,
 }
 
 /// `POST /api/v1/incidents/{id}/timeline`.
-#[tracing::instrument(skip(state, b))]
+#[tracing::instrument(skip(state, me, b))]
 pub async fn add_note(
     State(state): State<AppState>,
+    me: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<NoteBody>,
 ) -> Result<(StatusCode, Json<Changed>), ApiError> {
-    let by = who(&b.by)?;
+    let by = attribution(&me, b.by.as_deref())?;
     let text = match (b.kind, b.role) {
         (TimelineKind::Mobilised, Some(role)) => {
             format!("{}到位 {}", role.label_zh(), b.text.trim())
@@ -471,7 +522,11 @@ pub async fn report_html(
 ) -> Result<Response, ApiError> {
     let r = load_report(&state, id).await?;
     Ok((
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, crate::hygiene::REPORT_CSP),
+            (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
+        ],
         r.to_html(),
     )
         .into_response())
@@ -542,16 +597,19 @@ pub struct MarkBody {
     pub kind: MarkKind,
     #[serde(default)]
     pub note: String,
-    pub by: String,
+    /// A title to print beside the account's name.
+    #[serde(default)]
+    pub by: Option<String>,
     #[serde(default)]
     pub at: Option<DateTime<Utc>>,
 }
 
 /// `POST /api/v1/rounds/{id}/marks`: a person is away, in hospital or
 /// sampled elsewhere — explained, not missing.
-#[tracing::instrument(skip(state, b))]
+#[tracing::instrument(skip(state, me, b))]
 pub async fn mark(
     State(state): State<AppState>,
+    me: Principal,
     ApiPath(round): ApiPath<i64>,
     ApiJson(b): ApiJson<MarkBody>,
 ) -> Result<(StatusCode, Json<PersonMark>), ApiError> {
@@ -561,7 +619,7 @@ pub async fn mark(
         kind: b.kind,
         note: b.note.trim().chars().take(200).collect(),
         at: b.at.unwrap_or_else(Utc::now),
-        by: who(&b.by)?,
+        by: attribution(&me, b.by.as_deref())?,
     };
     let out = m.clone();
     state.blocking(move |s| Ok(s.mark_person(m)??)).await?;

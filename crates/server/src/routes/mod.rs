@@ -384,7 +384,10 @@ pub fn router(state: AppState) -> Router {
         let authz = axum::middleware::from_fn_with_state(state.clone(), crate::auth::authorize);
         r = r.route(p, route(p).fallback(method_not_allowed).route_layer(authz));
     }
-    r.merge(ui::router()).fallback(not_found).with_state(state)
+    r.merge(ui::router())
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(crate::hygiene::hygiene))
+        .with_state(state)
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {
