@@ -14,17 +14,17 @@ use std::collections::HashMap;
 
 /// One object of each kind inside the community 瓦屋李社区 and one in
 /// 翡翠华庭社区, so every scope rule has an in and an out.
-struct World {
-    f: Fixture,
-    round: [i64; 2],
-    site: [i64; 2],
-    tube: [String; 2],
-    boxed: [String; 2],
-    person: [i64; 2],
-    incident: [i64; 2],
+pub(crate) struct World {
+    pub f: Fixture,
+    pub round: [i64; 2],
+    pub site: [i64; 2],
+    pub tube: [String; 2],
+    pub boxed: [String; 2],
+    pub person: [i64; 2],
+    pub incident: [i64; 2],
 }
 
-fn world(store: &dyn Store) -> World {
+pub(crate) fn world(store: &dyn Store) -> World {
     let (_, site_in, persons, f) = pipeline_fixture(store, 2);
     let c2 = store.area(f.other_community).unwrap().unwrap();
     let h3 = store.area(f.other_household).unwrap().unwrap();

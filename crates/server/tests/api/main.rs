@@ -5,6 +5,7 @@
 mod common;
 
 mod auth;
+mod fail_closed;
 mod incidents_api;
 mod openapi;
 mod pipeline_api;
