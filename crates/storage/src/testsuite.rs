@@ -24,7 +24,8 @@ macro_rules! storage_tests {
             password_change_ends_other_sessions,
             api_tokens_hashed_revocable_expiring, audit_appends_and_filters,
             person_site_and_box_lookups, pool_code_stage2_clears_and_flags,
-            pool_code_third_round_resolves_two_positives);
+            pool_code_third_round_resolves_two_positives,
+            the_engine_checks_reach_inside_the_transaction);
     };
     (@cases $fresh:path; $($case:ident),*) => {
         $(
@@ -917,6 +918,139 @@ pub fn device_queue(
             command,
         })
         .collect()
+}
+
+/// Every command is checked against the actor's reach by the engine, as
+/// the rows are when it applies them: no HTTP layer in between.
+pub fn the_engine_checks_reach_inside_the_transaction(store: &dyn Store) {
+    use crate::pipeline::{Command, DeviceEvent, EventState};
+    let (round, site, persons, f) = pipeline_fixture(store, 2);
+    let community = store.area(f.community).unwrap().unwrap().path;
+    let other = store.area(f.other_community).unwrap().unwrap().path;
+    let as_reach = |reach: Reach, cmd: Command| {
+        let mut c = ctx("reach");
+        c.reach = reach;
+        store
+            .execute(cmd, c)
+            .unwrap()
+            .map_err(|e| e.code().to_string())
+    };
+    let open = |tube: &str| Command::OpenTube {
+        tube: tube.into(),
+        round,
+        site,
+        kind: gridsweep_domain::pipeline::TubeKind::Human,
+        capacity: None,
+    };
+    let forbidden = Err("forbidden".to_string());
+    // The site lies in 瓦屋李: another community, a lab and nobody are refused.
+    assert_eq!(
+        as_reach(Reach::Area(other.clone()), open("RCH-0001")),
+        forbidden
+    );
+    assert_eq!(as_reach(Reach::Lab, open("RCH-0001")), forbidden);
+    assert_eq!(as_reach(Reach::Nowhere, open("RCH-0001")), forbidden);
+    assert!(store.tube("RCH-0001").unwrap().is_none());
+    assert!(as_reach(Reach::Area(community.clone()), open("RCH-0001")).is_ok());
+    let add = Command::AddPerson {
+        tube: " RCH-0001 ".into(),
+        document: Some(persons[0].document.number().into()),
+        document_kind: None,
+        qr: None,
+    };
+    assert_eq!(as_reach(Reach::Area(other.clone()), add.clone()), forbidden);
+    assert!(as_reach(Reach::Area(community.clone()), add).is_ok());
+    let seal = Command::SealTube {
+        tube: "RCH-0001".into(),
+    };
+    assert_eq!(
+        as_reach(Reach::Area(other.clone()), seal.clone()),
+        forbidden
+    );
+    assert!(as_reach(Reach::Area(community.clone()), seal).is_ok());
+    let pack = Command::BoxTubes {
+        box_barcode: "RCHBOX-01".into(),
+        tubes: vec!["RCH-0001".into()],
+    };
+    assert_eq!(
+        as_reach(Reach::Area(other.clone()), pack.clone()),
+        forbidden
+    );
+    assert!(as_reach(Reach::Area(community.clone()), pack).is_ok());
+    // Another community may not add its tube to that box, nor hand it over.
+    let hand = Command::HandOver {
+        box_barcode: "RCHBOX-01".into(),
+    };
+    assert_eq!(
+        as_reach(Reach::Area(other.clone()), hand.clone()),
+        forbidden
+    );
+    assert!(as_reach(Reach::Area(community.clone()), hand).is_ok());
+    // Lab steps need a lab.
+    let receive = Command::Receive {
+        tubes: vec![],
+        boxes: vec!["RCHBOX-01".into()],
+    };
+    assert_eq!(
+        as_reach(Reach::Area(community.clone()), receive.clone()),
+        forbidden
+    );
+    assert!(as_reach(Reach::Lab, receive).is_ok());
+    let result = Command::PostResult {
+        tube: "RCH-0001".into(),
+        outcome: Some(gridsweep_domain::pipeline::Outcome::Negative),
+        ct: Default::default(),
+        correction: false,
+    };
+    assert_eq!(
+        as_reach(Reach::Area(community.clone()), result.clone()),
+        forbidden
+    );
+    assert!(as_reach(Reach::Lab, result).is_ok());
+
+    // A device of another community: its waiting scan is checked when the
+    // gap fills, against the tube as it then is.
+    let at = ctx("x").at;
+    let scan = DeviceEvent {
+        seq: 2,
+        at,
+        command: Command::AddPerson {
+            tube: "RCH-0002".into(),
+            document: Some(persons[1].document.number().into()),
+            document_kind: None,
+            qr: None,
+        },
+    };
+    let cut = Default::default();
+    let r = store
+        .sync(
+            "other/pda".into(),
+            vec![scan],
+            cut,
+            Reach::Area(other.clone()),
+        )
+        .unwrap();
+    assert_eq!(r.pending, vec![2]);
+    assert!(as_reach(Reach::Area(community.clone()), open("RCH-0002")).is_ok());
+    let first = DeviceEvent {
+        seq: 1,
+        at,
+        command: Command::SealTube {
+            tube: "RCH-0002".into(),
+        },
+    };
+    let r = store
+        .sync("other/pda".into(), vec![first], cut, Reach::Area(other))
+        .unwrap();
+    assert_eq!(
+        r.rejected
+            .iter()
+            .map(|x| (x.seq, x.code.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(1, "forbidden"), (2, "forbidden")]
+    );
+    assert_eq!(store.tube("RCH-0002").unwrap().unwrap().samples, 0);
+    let _ = EventState::Pending;
 }
 
 pub fn sync_applies_each_event_once(store: &dyn Store) {

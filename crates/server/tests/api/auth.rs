@@ -150,7 +150,7 @@ pub(crate) fn world(store: &dyn Store) -> World {
 
 /// Whether a scope rule can put a target out of reach of `role`: labs
 /// reach any tube (their scope is the lab), the admin any place.
-fn scope_binds(scope: Scope, role: Role) -> bool {
+pub(crate) fn scope_binds(scope: Scope, role: Role) -> bool {
     match scope {
         Scope::None | Scope::Lab => false,
         _ if role == Role::Admin => false,
@@ -170,7 +170,7 @@ fn scope_binds(scope: Scope, role: Role) -> bool {
 
 /// A concrete request for a route, aimed inside (`i = 0`) or outside
 /// (`i = 1`) the community, generated from the route's scope rule.
-fn request(
+pub(crate) fn request(
     w: &World,
     method: &str,
     path: &str,

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod access_fuzz;
 mod auth;
 mod fail_closed;
 mod incidents_api;
