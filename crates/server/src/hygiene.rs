@@ -1,7 +1,10 @@
-//! What every answer carries regardless of route: security headers, and
-//! `Connection: close` when a request's body was left unread (a refusal
-//! before the body, say), so a client that reuses connections is told to
-//! open a new one instead of meeting a connection the server dropped.
+//! What every answer carries regardless of route: security headers, and a
+//! connection the client can reuse. A request refused before its body was
+//! read (no credentials, a role refused) has the rest of its body read and
+//! dropped, so the next request on the connection is read correctly; a body
+//! too large or too slow to drain gets `Connection: close` instead, so the
+//! client opens a new connection rather than meeting one the server
+//! dropped.
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::Request;
@@ -10,9 +13,10 @@ use axum::middleware::Next;
 use axum::response::Response;
 use http_body::{Frame, SizeHint};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 /// The pages' policy: everything from this server, nothing inline but
 /// styles (the SVG timeline and the report set style attributes), never
@@ -23,10 +27,12 @@ pub const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'se
 /// framed only by our own incident page.
 pub const REPORT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
 
-/// A request body that notes when it has been read to the end.
+/// A request body that notes when it has been read to the end, and when
+/// dropped unread hands what is left back, so it can be drained.
 struct Tracked {
     inner: Body,
     done: Arc<AtomicBool>,
+    left: Arc<Mutex<Option<Body>>>,
 }
 
 impl HttpBody for Tracked {
@@ -57,17 +63,62 @@ impl HttpBody for Tracked {
     }
 }
 
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        if !self.done.load(Ordering::Acquire) {
+            let rest = std::mem::replace(&mut self.inner, Body::empty());
+            *self.left.lock().unwrap_or_else(|p| p.into_inner()) = Some(rest);
+        }
+    }
+}
+
+/// Most of an unread body read (and thrown away) after a refusal so the
+/// connection can serve the client's next request; beyond this, or if the
+/// client is slow, the answer says `Connection: close` instead.
+const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// Reads a body to its end; false when it is longer than the limit, fails,
+/// or takes too long.
+async fn drain(mut body: Body) -> bool {
+    let read = async {
+        let mut n = 0usize;
+        loop {
+            match std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+                None => return true,
+                Some(Err(_)) => return false,
+                Some(Ok(frame)) => {
+                    n += frame.data_ref().map_or(0, Bytes::len);
+                    if n > DRAIN_LIMIT {
+                        return false;
+                    }
+                }
+            }
+        }
+    };
+    tokio::time::timeout(DRAIN_TIME, read)
+        .await
+        .unwrap_or(false)
+}
+
 /// Layered over the whole router (API and pages).
 pub async fn hygiene(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let done = Arc::new(AtomicBool::new(body.is_end_stream()));
+    let left = Arc::new(Mutex::new(None));
     let body = Body::new(Tracked {
         inner: body,
         done: done.clone(),
+        left: left.clone(),
     });
     let mut res = next.run(Request::from_parts(parts, body)).await;
+    let rest = left.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let usable = match rest {
+        Some(rest) => drain(rest).await,
+        None => done.load(Ordering::Acquire),
+    };
     let h = res.headers_mut();
-    if !done.load(Ordering::Acquire) {
+    if !usable {
         h.insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     h.entry(header::X_CONTENT_TYPE_OPTIONS)

@@ -436,46 +436,99 @@ async fn a_sheet_of_bad_rows_gets_a_bounded_answer() {
     }
 }
 
+/// One HTTP/1.1 answer read off a raw connection: status, headers (lower
+/// case), body; `None` when the connection ended instead.
+async fn read_answer(
+    r: &mut tokio::io::BufReader<tokio::net::tcp::OwnedReadHalf>,
+) -> Option<(u16, HashMap<String, String>, Vec<u8>)> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    let mut line = String::new();
+    if r.read_line(&mut line).await.ok()? == 0 {
+        return None;
+    }
+    let status: u16 = line.split_whitespace().nth(1)?.parse().ok()?;
+    let mut headers = HashMap::new();
+    loop {
+        let mut h = String::new();
+        r.read_line(&mut h).await.ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':')?;
+        headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+    }
+    let len: usize = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).await.ok()?;
+    Some((status, headers, body))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refusal_leaves_a_reused_connection_usable() {
+    use tokio::io::AsyncWriteExt;
     for store in stores("fc-keepalive") {
         let t = setup(store).await;
-        // One connection, reused: the pool keeps at most one idle.
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(1)
-            .build()
-            .unwrap();
-        let token = format!("Bearer {}", t.inside[&Role::Sampler]);
-        for size in [64 * 1024, 1024 * 1024] {
-            let body = "x".repeat(size);
-            for _ in 0..20 {
+        let addr = t.srv.base.trim_start_matches("http://").to_string();
+        let token = t.inside[&Role::Sampler].clone();
+        let mut kept = 0;
+        for size in [64 * 1024, 1024 * 1024, 16 * 1024 * 1024] {
+            for (path, auth) in [
                 // Refused by role before the body is read (a sampler is no lab).
-                let r = client
-                    .post(t.url("/api/v1/lab/receipts"))
-                    .header("authorization", &token)
-                    .header("content-type", "application/json")
-                    .body(body.clone())
-                    .send()
+                (
+                    "/api/v1/lab/receipts",
+                    format!("authorization: Bearer {token}\r\n"),
+                ),
+                // Refused for want of credentials.
+                ("/api/v1/tubes", String::new()),
+            ] {
+                for _ in 0..3 {
+                    let stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+                    let (rd, mut wr) = stream.into_split();
+                    let mut rd = tokio::io::BufReader::new(rd);
+                    let head = format!(
+                        "POST {path} HTTP/1.1\r\nhost: {addr}\r\n{auth}content-type: application/json\r\ncontent-length: {size}\r\n\r\n"
+                    );
+                    let writer = tokio::spawn(async move {
+                        let body = vec![b' '; size];
+                        let _ = wr.write_all(head.as_bytes()).await;
+                        let _ = wr.write_all(&body).await;
+                        wr
+                    });
+                    let (status, headers, _) = read_answer(&mut rd).await.expect("an answer");
+                    assert!(status == 401 || status == 403, "{path}: {status}");
+                    let mut wr = writer.await.unwrap();
+                    let closing = headers
+                        .get("connection")
+                        .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+                    if closing {
+                        // Announced: the client opens a new connection.
+                        assert!(
+                            size > 1024 * 1024,
+                            "a {size}-byte body should be drained, not closed"
+                        );
+                        continue;
+                    }
+                    // Not announced: the same connection must serve the next request.
+                    wr.write_all(
+                        format!("GET /healthz HTTP/1.1\r\nhost: {addr}\r\n\r\n").as_bytes(),
+                    )
                     .await
-                    .unwrap();
-                assert_eq!(r.status(), 403);
-                let _ = r.bytes().await;
-                // Refused without credentials.
-                let r = client
-                    .post(t.url("/api/v1/tubes"))
-                    .body(body.clone())
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), 401);
-                let _ = r.bytes().await;
-                let ok = client.get(t.url("/healthz")).send().await;
-                assert!(
-                    ok.is_ok_and(|r| r.status() == 200),
-                    "the next request failed"
-                );
+                    .expect("the connection is still open");
+                    let next = read_answer(&mut rd).await;
+                    assert_eq!(
+                        next.map(|a| a.0),
+                        Some(200),
+                        "{path} with {size} bytes: the next request failed"
+                    );
+                    kept += 1;
+                }
             }
         }
+        assert!(kept >= 12, "only {kept} connections kept");
     }
 }
 
