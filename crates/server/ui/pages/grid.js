@@ -59,8 +59,12 @@ export async function mount(root) {
   const mine = await get(`/api/v1/areas/${account.scope_area}`);
   areaLine.textContent = t('grid.my_area', { area: [...(mine.ancestors || []).slice(1).map((a) => a.name)].join(' ') || mine.name });
 
-  // Rounds that touch my grid, newest first.
-  const rounds = (await get('/api/v1/rounds')).filter((r) => !r.closed).sort((a, b) => b.id - a.id);
+  // Rounds that touch my grid, newest first. An incident's retest round
+  // names people, not places: nobody in a building is "missing" from it.
+  const retests = new Set((await get('/api/v1/incidents')).map((i) => i.retest_round).filter(Boolean));
+  const rounds = (await get('/api/v1/rounds'))
+    .filter((r) => !r.closed && !retests.has(r.id))
+    .sort((a, b) => b.id - a.id);
   const mineRounds = [];
   for (const r of rounds) {
     const targets = await targetsOf(r, mine);
