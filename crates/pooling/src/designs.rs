@@ -37,12 +37,21 @@ pub enum Design {
         /// People per pool.
         pool: u32,
     },
-    /// Three-stage hierarchical (D3): pool → sub-pools of `sub_pool` → individuals.
+    /// Three-stage hierarchical (D3): pool → sub-pools → individuals.
+    /// Round 2 tests `singles` members alone and splits the others as
+    /// evenly as possible into `sub_pools` sub-pools (larger ones first):
+    /// `{pool: 10, sub_pools: 3, singles: 0}` is binGroup2's 10|4,3,3.
+    /// Even splits plus singles hold every cost-optimal configuration
+    /// (a sub-pool's cost is convex in its size), so searching them is
+    /// searching binGroup2's unequal configurations.
     Hierarchical3 {
         /// People per top-level pool.
         pool: u32,
-        /// People per sub-pool (the last sub-pool takes the remainder).
-        sub_pool: u32,
+        /// Sub-pools of two or more people in round 2.
+        sub_pools: u32,
+        /// Members tested alone in round 2.
+        #[serde(default)]
+        singles: u32,
     },
     /// Square/rectangular array (A2 / A2M, Phatarfod & Sudbury 1994; Kim et
     /// al. 2007): row and column pools, then the intersections singly.
@@ -198,7 +207,14 @@ impl Design {
         match *self {
             Design::Individual => "1:1".to_string(),
             Design::Dorfman { pool } => format!("D2({pool})"),
-            Design::Hierarchical3 { pool, sub_pool } => format!("D3({pool}>{sub_pool})"),
+            Design::Hierarchical3 {
+                pool,
+                sub_pools,
+                singles,
+            } => format!(
+                "D3({pool}|{})",
+                parts_label(&d3_parts(pool as usize, sub_pools, singles))
+            ),
             Design::Array {
                 rows,
                 cols,
@@ -299,9 +315,16 @@ impl Design {
                     return bad("pool must hold at least 2 people");
                 }
             }
-            Design::Hierarchical3 { pool, sub_pool } => {
-                if sub_pool < 2 || sub_pool >= pool {
-                    return bad("need 2 <= sub_pool < pool");
+            Design::Hierarchical3 {
+                pool,
+                sub_pools,
+                singles,
+            } => {
+                if sub_pools < 1 || singles as u64 + 2 * sub_pools as u64 > pool as u64 {
+                    return bad("need at least one sub-pool of two or more, within the pool");
+                }
+                if sub_pools == 1 && singles == 0 {
+                    return bad("a single sub-pool of the whole pool repeats the pool");
                 }
             }
             Design::Array { rows, cols, .. } => {
@@ -341,6 +364,46 @@ impl Design {
         }
         Ok(())
     }
+}
+
+/// Round-2 sizes of a D3 block holding `members` people (larger sub-pools
+/// first, then the singles). A short block keeps its singles and takes
+/// people from the largest sub-pools first; when fewer than two sub-pools
+/// (or one and a single) remain, everyone is tested alone, as in Dorfman.
+pub fn d3_parts(members: usize, sub_pools: u32, singles: u32) -> Vec<usize> {
+    let c = (singles as usize).min(members);
+    let rest = members - c;
+    let j = (sub_pools as usize).min(rest / 2);
+    if j == 0 || (j == 1 && c == 0) {
+        return vec![1; members];
+    }
+    let (base, extra) = (rest / j, rest % j);
+    let mut v = vec![base + 1; extra];
+    v.extend(std::iter::repeat_n(base, j - extra));
+    v.extend(std::iter::repeat_n(1, c));
+    v
+}
+
+/// `4,3,3` for short lists, `12×40,11×2,1×3` for long ones.
+pub fn parts_label(parts: &[usize]) -> String {
+    if parts.len() <= 8 {
+        return parts
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+    }
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &s in parts {
+        match runs.last_mut() {
+            Some((size, n)) if *size == s => *n += 1,
+            _ => runs.push((s, 1)),
+        }
+    }
+    runs.iter()
+        .map(|(s, n)| format!("{s}×{n}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Binomial coefficient as u64 (saturating), for code sizes.
@@ -474,6 +537,24 @@ mod tests {
     }
 
     #[test]
+    fn d3_parts_split_evenly_and_shrink_from_the_largest() {
+        assert_eq!(d3_parts(10, 3, 0), vec![4, 3, 3]);
+        assert_eq!(d3_parts(9, 3, 0), vec![3, 3, 3]);
+        assert_eq!(d3_parts(10, 2, 2), vec![4, 4, 1, 1]);
+        assert_eq!(d3_parts(3, 2, 2), vec![1, 1, 1]);
+        assert_eq!(d3_parts(4, 1, 1), vec![3, 1]);
+        let d = Design::Hierarchical3 {
+            pool: 10,
+            sub_pools: 3,
+            singles: 0,
+        };
+        assert_eq!(d.label(), "D3(10|4,3,3)");
+        let long = d3_parts(100, 9, 2);
+        assert_eq!(long.iter().sum::<usize>(), 100);
+        assert_eq!(parts_label(&long), "11×8,10×1,1×2");
+    }
+
+    #[test]
     fn non_adaptive_is_deterministic_and_balanced() {
         let a = non_adaptive_matrix(16, 8, 2).unwrap();
         let b = non_adaptive_matrix(16, 8, 2).unwrap();
@@ -494,7 +575,17 @@ mod tests {
         assert!(
             Design::Hierarchical3 {
                 pool: 10,
-                sub_pool: 10
+                sub_pools: 1,
+                singles: 0
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            Design::Hierarchical3 {
+                pool: 10,
+                sub_pools: 5,
+                singles: 1
             }
             .validate()
             .is_err()

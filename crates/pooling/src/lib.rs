@@ -36,9 +36,11 @@ pub mod characteristics;
 pub mod decode;
 pub mod designs;
 pub mod error;
+pub mod exact_code;
 pub mod montecarlo;
 pub mod optimise;
 pub mod plan;
+pub mod population;
 
 pub use accuracy::{Accuracy, Dilution, binary_entropy};
 pub use characteristics::{Characteristics, Method, characteristics, exact_characteristics};
