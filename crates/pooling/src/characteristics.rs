@@ -227,7 +227,11 @@ pub(crate) fn group_sizes(parts: &[usize]) -> Vec<(usize, usize)> {
 /// Children of a tube of `s` people at `depth`: the root's are `root`,
 /// deeper pools split into singles.
 fn children(depth: usize, s: usize, root: &[(usize, usize)]) -> Vec<(usize, usize)> {
-    if depth == 0 { root.to_vec() } else { vec![(1, s)] }
+    if depth == 0 {
+        root.to_vec()
+    } else {
+        vec![(1, s)]
+    }
 }
 
 fn walk(

@@ -22,8 +22,9 @@ use crate::decode::next_stage;
 use crate::designs::Design;
 use crate::error::Result;
 
-/// Largest `2^T × people` enumerated (beyond it, the Monte Carlo path).
-pub const MAX_PATTERN_WORK: u64 = 1 << 23;
+/// Largest enumeration: `2^T × (people decoded + people followed × T)`
+/// (beyond it, the Monte Carlo path); at most 2^20 patterns.
+pub const MAX_PATTERN_WORK: u64 = 1 << 26;
 
 /// How a design is read: code tubes after an optional whole-block pool.
 struct Shape {
@@ -39,14 +40,21 @@ struct Shape {
 
 fn shape(design: &Design, members: usize) -> Result<Option<Shape>> {
     let (master, tubes) = match design {
-        Design::PoolCode { .. } | Design::Hypercube { .. } => {
-            (true, next_stage(design, members, &[vec![true]])?.retest_tubes)
-        }
+        Design::PoolCode { .. } | Design::Hypercube { .. } => (
+            true,
+            next_stage(design, members, &[vec![true]])?.retest_tubes,
+        ),
         Design::NonAdaptive { .. } => (false, next_stage(design, members, &[])?.retest_tubes),
         _ => return Ok(None),
     };
     let t = tubes.len();
-    if t >= 40 || (1u64 << t).saturating_mul(members as u64) > MAX_PATTERN_WORK {
+    // a full hypercube looks the same from every cell: one person stands for all
+    let symmetric = matches!(design, Design::Hypercube { .. }) && members == design.block_size();
+    let followed = if symmetric { 1 } else { members } as u64;
+    // a full hypercube's verdict is read off the slice counts, not decoded per person
+    let decoded = if symmetric { t } else { members } as u64;
+    let work = decoded.saturating_add(followed.saturating_mul(t as u64));
+    if t > 20 || (1u64 << t).saturating_mul(work) > MAX_PATTERN_WORK {
         return Ok(None);
     }
     let mut codes = vec![0u64; members];
@@ -55,8 +63,6 @@ fn shape(design: &Design, members: usize) -> Result<Option<Shape>> {
             codes[x] |= 1 << i;
         }
     }
-    // a full hypercube looks the same from every cell: one person stands for all
-    let symmetric = matches!(design, Design::Hypercube { .. }) && members == design.block_size();
     let reps = if symmetric {
         vec![(0, members as f64)]
     } else {
@@ -106,6 +112,70 @@ fn channel(f: &mut [f64], pos: &[f64], fp: &[f64]) {
                 f[s | bit] = u0 * fpr + u1 * se;
             }
         }
+    }
+}
+
+/// The real decoder's verdict on every pattern: per followed person
+/// (0 cleared, 1 flagged, 2 tested alone) and the singles it asks for.
+fn decode_verdicts(
+    design: &Design,
+    m: usize,
+    sh: &Shape,
+    status: &mut [u8],
+    singles: &mut [usize],
+) -> Result<()> {
+    let t = sh.tubes.len();
+    for x in 0..1usize << t {
+        let pattern: Vec<bool> = (0..t).map(|b| x >> b & 1 == 1).collect();
+        let hist = if sh.master {
+            vec![vec![true], pattern]
+        } else {
+            vec![pattern]
+        };
+        let d = next_stage(design, m, &hist)?;
+        singles[x] = d.retest_tubes.len();
+        let mut st = vec![0u8; m];
+        for &i in &d.flagged {
+            st[i] = 1;
+        }
+        for tube in &d.retest_tubes {
+            for &i in tube {
+                st[i] = 2;
+            }
+        }
+        for (r, &(i, _)) in sh.reps.iter().enumerate() {
+            status[x * sh.reps.len() + r] = st[i];
+        }
+    }
+    Ok(())
+}
+
+/// The hypercube decoder's verdict on every slice pattern of a full cube
+/// (slice of dimension d, value v is bit d·side + v), for the cell whose
+/// digits are all 0: the candidates are the cells whose every slice is
+/// positive; one positive slice per dimension (or at most one candidate)
+/// is read off directly, otherwise the candidates are tested alone.
+/// `decode.rs` does the same per cell; a test checks they agree.
+fn hypercube_verdicts(side: usize, dims: usize, status: &mut [u8], singles: &mut [usize]) {
+    let t = side * dims;
+    for x in 0..1usize << t {
+        let mut cands: usize = 1;
+        let mut all_one = true;
+        let mut zero_in = true;
+        for d in 0..dims {
+            let row = (x >> (d * side)) & ((1 << side) - 1);
+            let c = row.count_ones() as usize;
+            cands *= c;
+            all_one &= c == 1;
+            zero_in &= row & 1 == 1;
+        }
+        let read_off = cands <= 1 || all_one;
+        singles[x] = if read_off { 0 } else { cands };
+        status[x] = match (zero_in, read_off) {
+            (false, _) => 0,
+            (true, true) => 1,
+            (true, false) => 2,
+        };
     }
 }
 
@@ -159,27 +229,10 @@ pub fn code_characteristics(
     // the decoder's verdict on each pattern: 0 cleared, 1 flagged, 2 tested alone
     let mut status = vec![0u8; n * sh.reps.len()];
     let mut singles = vec![0usize; n];
-    for x in 0..n {
-        let pattern: Vec<bool> = (0..t).map(|b| x >> b & 1 == 1).collect();
-        let hist = if sh.master {
-            vec![vec![true], pattern]
-        } else {
-            vec![pattern]
-        };
-        let d = next_stage(design, m, &hist)?;
-        singles[x] = d.retest_tubes.len();
-        let mut st = vec![0u8; m];
-        for &i in &d.flagged {
-            st[i] = 1;
-        }
-        for tube in &d.retest_tubes {
-            for &i in tube {
-                st[i] = 2;
-            }
-        }
-        for (r, &(i, _)) in sh.reps.iter().enumerate() {
-            status[x * sh.reps.len() + r] = st[i];
-        }
+    if let (Design::Hypercube { side, dims }, [(0, _)]) = (design, sh.reps.as_slice()) {
+        hypercube_verdicts(*side as usize, *dims as usize, &mut status, &mut singles);
+    } else {
+        decode_verdicts(design, m, &sh, &mut status, &mut singles)?;
     }
     let (mut flag_pos, mut flag_neg, mut weight) = (0.0, 0.0, 0.0);
     let mut work = vec![0.0; n];
@@ -190,7 +243,11 @@ pub fn code_characteristics(
                 let inside = s & ci == ci;
                 let others = (m as f64 - 1.0) - (g[s] - inside as u8 as f64);
                 *v = if positive {
-                    if inside { p * (others * ln_q).exp() } else { 0.0 }
+                    if inside {
+                        p * (others * ln_q).exp()
+                    } else {
+                        0.0
+                    }
                 } else {
                     q * (others * ln_q).exp()
                 };
@@ -225,7 +282,11 @@ pub fn code_characteristics(
     } else {
         1.0
     };
-    let later: f64 = all.iter().zip(&singles).map(|(&px, &k)| px * k as f64).sum();
+    let later: f64 = all
+        .iter()
+        .zip(&singles)
+        .map(|(&px, &k)| px * k as f64)
+        .sum();
     let p_later: f64 = all
         .iter()
         .zip(&singles)
@@ -278,6 +339,29 @@ mod tests {
         assert!((c.tests_per_block - want).abs() < 1e-12, "{c:?}");
         assert!((c.sensitivity - 1.0).abs() < 1e-12);
         assert!((c.specificity - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn hypercube_shortcut_matches_the_decoder() {
+        for (side, dims) in [(2usize, 3usize), (3, 2), (3, 3)] {
+            let d = Design::Hypercube {
+                side: side as u32,
+                dims: dims as u32,
+            };
+            let m = d.block_size();
+            let sh = shape(&d, m).unwrap().unwrap();
+            let n = 1usize << sh.tubes.len();
+            let (mut st_a, mut si_a) = (vec![0u8; n], vec![0usize; n]);
+            hypercube_verdicts(side, dims, &mut st_a, &mut si_a);
+            let full = Shape {
+                reps: vec![(0, 1.0)],
+                ..sh
+            };
+            let (mut st_b, mut si_b) = (vec![0u8; n], vec![0usize; n]);
+            decode_verdicts(&d, m, &full, &mut st_b, &mut si_b).unwrap();
+            assert_eq!(st_a, st_b, "{}", d.label());
+            assert_eq!(si_a, si_b, "{}", d.label());
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::characteristics::{Characteristics, Method, characteristics};
 use crate::designs::{Decoder, Design};
 use crate::error::{PoolingError, Result, invalid};
 use crate::montecarlo::McConfig;
-use crate::population::{BlockGroup, aggregate, for_members, split};
+use crate::population::{BlockGroup, aggregate, for_members, splits};
 
 /// Largest pool searched when the request sets no cap: far past any optimum
 /// at prevalences ≥ 0.01 %, and it keeps the search bounded.
@@ -317,7 +317,12 @@ pub fn best_d3(
             }
             let c = crate::characteristics::exact_characteristics(&d, ev.p, &ev.acc)?
                 .ok_or_else(|| invalid("design", "D3 has a closed form"))?;
-            let cost = c.tests_per_person + if confirm { flagged_per_person(&c, ev.p) } else { 0.0 };
+            let cost = c.tests_per_person
+                + if confirm {
+                    flagged_per_person(&c, ev.p)
+                } else {
+                    0.0
+                };
             let ok = c.sensitivity >= cons.min_sensitivity - 1e-9
                 && c.specificity >= cons.min_specificity - 1e-9;
             let wins = best.as_ref().is_none_or(|(bok, bcost, _)| {
@@ -354,6 +359,9 @@ pub struct Evaluator {
     mc: McConfig,
     cache: HashMap<Design, Characteristics>,
 }
+
+/// One way of cutting the people: expected tubes, blocks, their figures.
+type Cut = (f64, Vec<BlockGroup>, Vec<(u64, Characteristics)>);
 
 /// A design priced for a whole population.
 #[derive(Clone, Debug, PartialEq)]
@@ -404,7 +412,11 @@ impl Evaluator {
             let mut c = self.evaluate(&Design::Individual)?;
             c.block_size = members;
             c.tests_per_block *= members as f64;
-            c.tests_by_round = c.tests_by_round.iter().map(|t| t * members as f64).collect();
+            c.tests_by_round = c
+                .tests_by_round
+                .iter()
+                .map(|t| t * members as f64)
+                .collect();
             c
         });
         if d.max_rounds() < 2 || members < 2 {
@@ -428,23 +440,33 @@ impl Evaluator {
         if people == 0 {
             return Err(invalid("people", "must be at least 1"));
         }
-        let mut groups = Vec::new();
-        let mut figures = Vec::new();
-        for (members, count) in split(d, people) {
-            let (run, c) = self.block(d, members)?;
-            groups.push(BlockGroup {
-                members,
-                count,
-                design: run,
-                label: if run == Design::Individual && members > 1 {
-                    format!("1:1 ×{members}")
-                } else {
-                    run.label()
-                },
-                tests_per_block: c.tests_per_block,
-            });
-            figures.push((count, c));
+        let mut cheapest: Option<Cut> = None;
+        for cut in splits(d, people) {
+            let mut groups = Vec::new();
+            let mut figures = Vec::new();
+            let mut tests = 0.0;
+            for (members, count) in cut {
+                let (run, c) = self.block(d, members)?;
+                tests += count as f64 * c.tests_per_block;
+                groups.push(BlockGroup {
+                    members,
+                    count,
+                    design: run,
+                    label: if run == Design::Individual && members > 1 {
+                        format!("1:1 ×{members}")
+                    } else {
+                        run.label()
+                    },
+                    tests_per_block: c.tests_per_block,
+                });
+                figures.push((count, c));
+            }
+            if cheapest.as_ref().is_none_or(|c| tests < c.0 - 1e-9 * c.0) {
+                cheapest = Some((tests, groups, figures));
+            }
         }
+        let (_, groups, figures) =
+            cheapest.ok_or_else(|| invalid("people", "must be at least 1"))?;
         let overall = aggregate(d, self.p, people, &figures);
         let confirmation_tests = people as f64 * flagged_per_person(&overall, self.p);
         Ok(Priced {

@@ -463,11 +463,7 @@ pub fn render_plan_text(plan: &Plan) -> String {
         rec.total_expected_tests / r.people as f64,
         rec.characteristics.max_rounds
     );
-    let _ = writeln!(
-        s,
-        "  blocks: {}",
-        render_groups(&rec.block_groups)
-    );
+    let _ = writeln!(s, "  blocks: {}", render_groups(&rec.block_groups));
     let _ = writeln!(
         s,
         "  tubes: {:.1} screening + {:.1} confirmation of flagged people{}",
@@ -632,8 +628,14 @@ pub fn note_table(acc: &Accuracy, mc: &McConfig, min_accuracy: f64) -> Result<Ve
                 let fam = |f: Family| best.iter().find(|s| s.design.family() == f);
                 let dorfman = match cap {
                     Some(c) => {
-                        score(&mut ev, &Design::Dorfman { pool: c }, &cons, &res, Objective::ExpectedTests)?
-                            .objective
+                        score(
+                            &mut ev,
+                            &Design::Dorfman { pool: c },
+                            &cons,
+                            &res,
+                            Objective::ExpectedTests,
+                        )?
+                        .objective
                     }
                     None => fam(Family::Dorfman).map_or(f64::NAN, |s| s.objective),
                 };

@@ -19,11 +19,7 @@ use crate::designs::{Design, d3_parts};
 /// block is cut short, where it has a closed form; `None` for fixed shapes.
 pub fn for_members(design: &Design, members: usize) -> Option<Design> {
     let small = |d: Design| {
-        if members >= 2 {
-            d
-        } else {
-            Design::Individual
-        }
+        if members >= 2 { d } else { Design::Individual }
     };
     match *design {
         Design::Individual => Some(Design::Individual),
@@ -71,28 +67,51 @@ pub struct BlockGroup {
 }
 
 /// How `people` are cut into blocks for `design`: (members, count), the
-/// larger blocks first.
+/// larger blocks first. Resizable designs use the fewest blocks of at
+/// most `k`, as evenly as possible (100 people, pools ≤ 34: 34+33+33).
 pub fn split(design: &Design, people: u64) -> Vec<(usize, u64)> {
     let k = design.block_size().max(1) as u64;
     if people == 0 {
         return Vec::new();
     }
-    let mut v = Vec::new();
     if for_members(design, 1).is_some() {
-        let b = people.div_ceil(k);
-        let (s, r) = (people / b, people % b);
-        if r > 0 {
-            v.push((s as usize + 1, r));
-        }
-        v.push((s as usize, b - r));
-    } else {
-        if people / k > 0 {
-            v.push((k as usize, people / k));
-        }
-        if people % k > 0 {
-            v.push(((people % k) as usize, 1));
-        }
+        return even(people, people.div_ceil(k));
     }
+    let mut v = Vec::new();
+    if people / k > 0 {
+        v.push((k as usize, people / k));
+    }
+    if !people.is_multiple_of(k) {
+        v.push(((people % k) as usize, 1));
+    }
+    v
+}
+
+/// The cuts a resizable design is priced on: [`split`], and the most blocks
+/// whose largest is still `k` (sizes k and k − 1). Every count of blocks in
+/// between mixes the same two sizes, so its cost lies on the line between
+/// these two: the cheaper end is the cheapest even cut with pools ≤ k.
+pub fn splits(design: &Design, people: u64) -> Vec<Vec<(usize, u64)>> {
+    let first = split(design, people);
+    let k = design.block_size() as u64;
+    if people == 0 || k < 2 || for_members(design, 1).is_none() {
+        return vec![first];
+    }
+    let most = people.div_ceil(k - 1) - 1;
+    if most <= people.div_ceil(k) {
+        return vec![first];
+    }
+    vec![first, even(people, most)]
+}
+
+/// `people` in `b` blocks as evenly as possible.
+fn even(people: u64, b: u64) -> Vec<(usize, u64)> {
+    let (s, r) = (people / b, people % b);
+    let mut v = Vec::new();
+    if r > 0 {
+        v.push((s as usize + 1, r));
+    }
+    v.push((s as usize, b - r));
     v
 }
 
@@ -185,17 +204,78 @@ pub(crate) fn aggregate(
     }
 }
 
+/// The exact optimum of Dorfman testing for `people` people with perfect
+/// tests: the cheapest cut into pools of any sizes up to `max_pool` (a
+/// pool of one is a single tube; a pool of s ≥ 2 costs 1 + s·(1 − q^s)),
+/// by dynamic programming over the people, as symgt computes it for an
+/// i.i.d. population. The planner does not use it: it is the independent
+/// reference its totals are checked against. Returns the expected tests
+/// and the pool sizes with their counts (largest first).
+pub fn dorfman_partition_optimum(
+    people: usize,
+    p: f64,
+    max_pool: usize,
+) -> (f64, Vec<(usize, usize)>) {
+    let q = 1.0 - p;
+    let cost = |s: usize| {
+        if s == 1 {
+            1.0
+        } else {
+            1.0 + s as f64 * (1.0 - q.powi(s as i32))
+        }
+    };
+    let cap = max_pool.clamp(1, people.max(1));
+    let costs: Vec<f64> = (0..=cap)
+        .map(|s| if s == 0 { 0.0 } else { cost(s) })
+        .collect();
+    let mut best = vec![0.0f64; people + 1];
+    let mut choice = vec![0usize; people + 1];
+    for n in 1..=people {
+        let (mut b, mut c) = (f64::INFINITY, 1);
+        for (s, &cs) in costs.iter().enumerate().take(cap.min(n) + 1).skip(1) {
+            let v = best[n - s] + cs;
+            if v < b {
+                b = v;
+                c = s;
+            }
+        }
+        best[n] = b;
+        choice[n] = c;
+    }
+    let mut sizes = Vec::new();
+    let mut n = people;
+    while n > 0 {
+        sizes.push(choice[n]);
+        n -= choice[n];
+    }
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    let mut groups: Vec<(usize, usize)> = Vec::new();
+    for s in sizes {
+        match groups.last_mut() {
+            Some((size, k)) if *size == s => *k += 1,
+            _ => groups.push((s, 1)),
+        }
+    }
+    (best[people], groups)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn splits_as_evenly_as_the_cap_allows() {
-        assert_eq!(split(&Design::Dorfman { pool: 34 }, 100), vec![(34, 1), (33, 2)]);
+        assert_eq!(
+            split(&Design::Dorfman { pool: 34 }, 100),
+            vec![(34, 1), (33, 2)]
+        );
         // a cap of 32 needs four pools for 100 people: four of 25, not 32+32+32+4
         assert_eq!(split(&Design::Dorfman { pool: 32 }, 100), vec![(25, 4)]);
         assert_eq!(split(&Design::Dorfman { pool: 20 }, 100), vec![(20, 5)]);
-        assert_eq!(split(&Design::Dorfman { pool: 20 }, 6799), vec![(20, 339), (19, 1)]);
+        assert_eq!(
+            split(&Design::Dorfman { pool: 20 }, 6799),
+            vec![(20, 339), (19, 1)]
+        );
         let arr = Design::Array {
             rows: 4,
             cols: 5,
@@ -203,6 +283,11 @@ mod tests {
         };
         assert_eq!(split(&arr, 45), vec![(20, 2), (5, 1)]);
         assert_eq!(split(&Design::Individual, 7), vec![(1, 7)]);
+        // 10,000 people in pools ≤ 33: 304 blocks, or as many as 312 of 33 and 32
+        assert_eq!(
+            splits(&Design::Dorfman { pool: 33 }, 10_000),
+            vec![vec![(33, 272), (32, 32)], vec![(33, 16), (32, 296)]]
+        );
     }
 
     #[test]

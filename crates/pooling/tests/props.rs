@@ -12,8 +12,13 @@ fn any_design() -> impl Strategy<Value = Design> {
         (2u32..30).prop_map(|pool| Design::Dorfman { pool }),
         (4u32..30)
             .prop_flat_map(|pool| (Just(pool), 1..pool / 2 + 1, 0..pool / 2))
-            .prop_filter("valid D3", |&(pool, j, c)| c + 2 * j <= pool && !(j == 1 && c == 0))
-            .prop_map(|(pool, sub_pools, singles)| Design::Hierarchical3 { pool, sub_pools, singles }),
+            .prop_filter("valid D3", |&(pool, j, c)| c + 2 * j <= pool
+                && !(j == 1 && c == 0))
+            .prop_map(|(pool, sub_pools, singles)| Design::Hierarchical3 {
+                pool,
+                sub_pools,
+                singles
+            }),
         (2u32..7, 2u32..7, any::<bool>()).prop_map(|(rows, cols, master_pool)| Design::Array {
             rows,
             cols,
