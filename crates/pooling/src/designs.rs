@@ -366,6 +366,114 @@ impl Design {
     }
 }
 
+impl std::str::FromStr for Design {
+    type Err = PoolingError;
+
+    /// Reads a design spec (`gridsweep plan --design SPEC`):
+    ///
+    /// | spec | design |
+    /// |---|---|
+    /// | `1:1` | one tube per person |
+    /// | `D2:20` | Dorfman, pools of 20 |
+    /// | `D3:10:4,3,3` | D3, pools of 10, round 2 sub-pools of 4, 3, 3 (sizes of 1 are singles; the sub-pools of two or more must differ by at most one) |
+    /// | `A2:4x5`, `A2M:4x5` | array of 4 rows × 5 columns, without / with a master pool |
+    /// | `HC:3^4` | hypercube of side 3 in 4 dimensions |
+    /// | `PC2:20`, `PC3:20` | pool + code, ambiguous pools flagged / tested alone in round 3 |
+    /// | `NA-COMP:16:8:2` (also `NA-DD`, `NA-SCOMP`) | non-adaptive: 16 people, 8 tubes, 2 tubes each |
+    fn from_str(spec: &str) -> Result<Design> {
+        let bad = |reason: &str| PoolingError::InvalidParameter {
+            field: "design",
+            reason: format!("`{spec}`: {reason}"),
+        };
+        let num = |t: &str| -> Result<u32> {
+            t.trim()
+                .parse::<u32>()
+                .map_err(|_| bad(&format!("`{t}` is not a whole number")))
+        };
+        let t = spec.trim();
+        let upper = t.to_ascii_uppercase();
+        let (kind, rest) = upper.split_once(':').unwrap_or((upper.as_str(), ""));
+        let d = match kind {
+            "1" if rest == "1" => Design::Individual,
+            "I" | "1:1" | "INDIVIDUAL" if rest.is_empty() => Design::Individual,
+            "D2" => Design::Dorfman { pool: num(rest)? },
+            "D3" => {
+                let (pool, parts) = rest
+                    .split_once(':')
+                    .ok_or_else(|| bad("D3 needs the pool and its sub-pools, e.g. D3:10:4,3,3"))?;
+                let pool = num(pool)?;
+                let parts = parts.split(',').map(num).collect::<Result<Vec<u32>>>()?;
+                if parts.iter().map(|&x| x as u64).sum::<u64>() != pool as u64 {
+                    return Err(bad("the sub-pools must add up to the pool"));
+                }
+                if parts.contains(&0) {
+                    return Err(bad("a sub-pool holds at least one person"));
+                }
+                let big: Vec<u32> = parts.iter().copied().filter(|&x| x > 1).collect();
+                let (lo, hi) = (big.iter().min(), big.iter().max());
+                if let (Some(lo), Some(hi)) = (lo, hi)
+                    && hi - lo > 1
+                {
+                    return Err(bad(
+                        "sub-pools of two or more must differ by at most one (cheaper anyway)",
+                    ));
+                }
+                Design::Hierarchical3 {
+                    pool,
+                    sub_pools: big.len() as u32,
+                    singles: (parts.len() - big.len()) as u32,
+                }
+            }
+            "A2" | "A2M" => {
+                let (r, c) = rest
+                    .split_once('X')
+                    .ok_or_else(|| bad("an array is ROWSxCOLS, e.g. A2:4x5"))?;
+                Design::Array {
+                    rows: num(r)?,
+                    cols: num(c)?,
+                    master_pool: kind == "A2M",
+                }
+            }
+            "HC" => {
+                let (l, d) = rest
+                    .split_once('^')
+                    .ok_or_else(|| bad("a hypercube is SIDE^DIMS, e.g. HC:3^4"))?;
+                Design::Hypercube {
+                    side: num(l)?,
+                    dims: num(d)?,
+                }
+            }
+            "PC2" | "PC3" => Design::PoolCode {
+                pool: num(rest)?,
+                third_round: kind == "PC3",
+            },
+            "NA-COMP" | "NA-DD" | "NA-SCOMP" => {
+                let f: Vec<&str> = rest.split(':').collect();
+                let [items, tests, w] = f.as_slice() else {
+                    return Err(bad("non-adaptive is NA-COMP:ITEMS:TESTS:PER_ITEM"));
+                };
+                Design::NonAdaptive {
+                    items: num(items)?,
+                    tests: num(tests)?,
+                    tests_per_item: num(w)?,
+                    decoder: match kind {
+                        "NA-COMP" => Decoder::Comp,
+                        "NA-DD" => Decoder::Dd,
+                        _ => Decoder::Scomp,
+                    },
+                }
+            }
+            _ => {
+                return Err(bad(
+                    "unknown design; use 1:1, D2:K, D3:K:S1,S2,…, A2:RxC, A2M:RxC, HC:L^D, PC2:K, PC3:K or NA-COMP:N:T:W",
+                ));
+            }
+        };
+        d.validate()?;
+        Ok(d)
+    }
+}
+
 /// Round-2 sizes of a D3 block holding `members` people (larger sub-pools
 /// first, then the singles). A short block keeps its singles and takes
 /// people from the largest sub-pools first; when fewer than two sub-pools
@@ -552,6 +660,70 @@ mod tests {
         let long = d3_parts(100, 9, 2);
         assert_eq!(long.iter().sum::<usize>(), 100);
         assert_eq!(parts_label(&long), "11×8,10×1,1×2");
+    }
+
+    #[test]
+    fn specs_parse() {
+        let cases = [
+            ("1:1", Design::Individual),
+            ("d2:20", Design::Dorfman { pool: 20 }),
+            (
+                "D3:10:4,3,3",
+                Design::Hierarchical3 {
+                    pool: 10,
+                    sub_pools: 3,
+                    singles: 0,
+                },
+            ),
+            (
+                "D3:10:1,4,4,1",
+                Design::Hierarchical3 {
+                    pool: 10,
+                    sub_pools: 2,
+                    singles: 2,
+                },
+            ),
+            (
+                "A2M:4x5",
+                Design::Array {
+                    rows: 4,
+                    cols: 5,
+                    master_pool: true,
+                },
+            ),
+            ("HC:3^4", Design::Hypercube { side: 3, dims: 4 }),
+            (
+                "PC2:20",
+                Design::PoolCode {
+                    pool: 20,
+                    third_round: false,
+                },
+            ),
+            (
+                "NA-DD:16:8:2",
+                Design::NonAdaptive {
+                    items: 16,
+                    tests: 8,
+                    tests_per_item: 2,
+                    decoder: Decoder::Dd,
+                },
+            ),
+        ];
+        for (spec, want) in cases {
+            assert_eq!(spec.parse::<Design>().unwrap(), want, "{spec}");
+        }
+        for bad in [
+            "D3:10:5,3,2",
+            "D3:10:4,3",
+            "D2:x",
+            "D2:1",
+            "Q:3",
+            "HC:3",
+            "D3:10",
+        ] {
+            let e = bad.parse::<Design>().unwrap_err().to_string();
+            assert!(e.contains("design"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -51,5 +51,6 @@ pub use montecarlo::{BlockSimulation, McConfig, SplitMix64, simulate, simulate_b
 pub use optimise::{Constraints, Evaluator, HoursBreakdown, Objective, Resources};
 pub use plan::{
     DesignEvaluation, DrillCheck, NoteRow, Plan, PlanRequest, drill_613, note_table, plan,
-    render_drill_text, render_groups, render_note_table, render_plan_text,
+    render_design_text, render_drill_text, render_groups, render_note_table, render_plan_text,
+    score_design,
 };

@@ -422,6 +422,99 @@ pub fn plan(req: &PlanRequest) -> Result<Plan> {
     })
 }
 
+/// One given design scored for the request (`gridsweep plan --design`):
+/// its figures for the exact population, hours, and the constraints it breaks.
+pub fn score_design(req: &PlanRequest, design: &Design) -> Result<DesignEvaluation> {
+    req.validate()?;
+    design.validate()?;
+    let mut ev = Evaluator::new(
+        req.prevalence,
+        req.accuracy(),
+        McConfig {
+            trials: req.mc_trials,
+            seed: req.seed,
+        },
+    );
+    let s = score(
+        &mut ev,
+        design,
+        &req.constraints(),
+        &req.resources(),
+        req.objective,
+    )?;
+    Ok(DesignEvaluation::from_scored(s, req.people, req.prevalence))
+}
+
+/// A scored design as text.
+pub fn render_design_text(req: &PlanRequest, e: &DesignEvaluation) -> String {
+    use std::fmt::Write;
+    let c = &e.characteristics;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} ({}) for {} people, prevalence {}",
+        e.label,
+        e.family_name,
+        req.people,
+        pct(req.prevalence)
+    );
+    let _ = writeln!(s, "  blocks: {}", render_groups(&e.block_groups));
+    let _ = writeln!(
+        s,
+        "  expected tubes: {:.2} ({:.5} per person) = {:.2} screening + {:.2} confirmation{}",
+        e.total_expected_tests,
+        e.total_expected_tests / req.people as f64,
+        e.screening_tests,
+        e.confirmation_tests,
+        if req.confirm_flagged {
+            ""
+        } else {
+            " (confirmation not counted)"
+        }
+    );
+    let by_round: Vec<String> = c.tests_by_round.iter().map(|t| format!("{t:.2}")).collect();
+    let _ = writeln!(
+        s,
+        "  tubes by round: {}; rounds: {} worst case, {:.3} expected",
+        by_round.join(" / "),
+        c.max_rounds,
+        c.expected_rounds
+    );
+    let _ = writeln!(
+        s,
+        "  accuracy: Se {:.4}  Sp {:.5}  PPV {:.4}  NPV {:.5}",
+        c.sensitivity, c.specificity, c.ppv, c.npv
+    );
+    let _ = writeln!(
+        s,
+        "  hours to all-clear: {:.1} expected, {:.1} if every first-round tube is negative",
+        e.hours.total, e.hours.total_if_round_one_negative
+    );
+    let _ = writeln!(
+        s,
+        "  figures: {}",
+        match c.method {
+            Method::Exact => "exact".to_string(),
+            Method::MonteCarlo {
+                trials,
+                seed,
+                std_error,
+            } =>
+                format!("Monte Carlo, {trials} blocks, seed {seed:#x}, ±{std_error:.5} per person"),
+        }
+    );
+    let _ = writeln!(
+        s,
+        "  constraints: {}",
+        if e.feasible {
+            "all met".to_string()
+        } else {
+            e.violations.join("; ")
+        }
+    );
+    s
+}
+
 fn pct(p: f64) -> String {
     let s = format!("{:.4}", p * 100.0);
     let s = s.trim_end_matches('0').trim_end_matches('.');
