@@ -303,7 +303,7 @@ pub fn best_d3(
     confirm: bool,
 ) -> Result<Option<Design>> {
     let mut best: Option<(bool, f64, Design)> = None;
-    for singles in 0..=k.saturating_sub(4).min(16) {
+    for singles in 0..=k.saturating_sub(2).min(16) {
         let mut last = f64::INFINITY;
         let mut rising = 0;
         for sub_pools in 1..=(k - singles) / 2 {
@@ -673,6 +673,63 @@ mod tests {
             .unwrap();
         assert_eq!(best.1.label(), "D3(10|4,3,3)");
         assert_eq!((best.0 * 1e4).round() / 1e4, 0.1623);
+    }
+
+    /// Every integer partition of `k` into round-2 tubes, by brute force.
+    fn partitions(k: usize, largest: usize, cur: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+        if k == 0 {
+            out.push(cur.clone());
+            return;
+        }
+        for s in (1..=largest.min(k)).rev() {
+            cur.push(s);
+            partitions(k - s, s, cur, out);
+            cur.pop();
+        }
+    }
+
+    /// The D3 search over even sub-pools plus singles finds the cheapest of
+    /// *all* round-2 splits (binGroup2's search), perfect and 0.99 tests.
+    #[test]
+    fn d3_search_matches_every_partition() {
+        use crate::characteristics::{group_sizes, hierarchical};
+        let cons = Constraints {
+            max_pool: None,
+            max_rounds: 3,
+            min_sensitivity: 0.0,
+            min_specificity: 0.0,
+            deadline_hours: None,
+        };
+        for acc in [Accuracy::perfect(), Accuracy::uniform(0.99, 0.99)] {
+            for p in [0.002, 0.01, 0.05, 0.12] {
+                let mut ev = Evaluator::new(p, acc.clone(), McConfig::default());
+                for k in 3..=24usize {
+                    let mut all = Vec::new();
+                    partitions(k, k - 1, &mut Vec::new(), &mut all);
+                    let placeholder = Design::Hierarchical3 {
+                        pool: k as u32,
+                        sub_pools: 1,
+                        singles: 1,
+                    };
+                    let brute = all
+                        .iter()
+                        .filter(|parts| parts.iter().any(|&s| s > 1))
+                        .map(|parts| {
+                            hierarchical(&placeholder, k, &group_sizes(parts), p, &acc)
+                                .tests_per_person
+                        })
+                        .fold(f64::INFINITY, f64::min);
+                    let found = best_d3(&mut ev, k as u32, &cons, false).unwrap().unwrap();
+                    let got = ev.evaluate(&found).unwrap().tests_per_person;
+                    assert!(
+                        (got - brute).abs() < 1e-12,
+                        "k={k} p={p} {:?}: {} {got} vs brute {brute}",
+                        acc.se,
+                        found.label()
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -461,7 +461,7 @@ pub fn render_design_text(req: &PlanRequest, e: &DesignEvaluation) -> String {
     let _ = writeln!(s, "  blocks: {}", render_groups(&e.block_groups));
     let _ = writeln!(
         s,
-        "  expected tubes: {:.2} ({:.5} per person) = {:.2} screening + {:.2} confirmation{}",
+        "  expected tubes: {:.4} ({:.5} per person) = {:.4} screening + {:.4} confirmation{}",
         e.total_expected_tests,
         e.total_expected_tests / req.people as f64,
         e.screening_tests,
