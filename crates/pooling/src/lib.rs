@@ -12,6 +12,9 @@
 //! * [`optimise`] — best design under pool cap, rounds, accuracy, deadline.
 //! * [`plan`] — the `gridsweep plan` request/response, the note table and
 //!   the 6·13 planning check.
+//! * [`population`] — pricing for the exact population at hand.
+//! * [`exact_code`] — exact figures of the code designs by enumeration.
+//! * [`in_loop`] — the next round's proposal from earlier rounds' positivity.
 //!
 //! The response engine's call when a 20:1 pool comes back non-negative:
 //!
@@ -37,6 +40,7 @@ pub mod decode;
 pub mod designs;
 pub mod error;
 pub mod exact_code;
+pub mod in_loop;
 pub mod montecarlo;
 pub mod optimise;
 pub mod plan;
