@@ -415,7 +415,7 @@ impl std::str::FromStr for Design {
                     && hi - lo > 1
                 {
                     return Err(bad(
-                        "sub-pools of two or more must differ by at most one (cheaper anyway)",
+                        "sub-pools of two or more must differ by at most one (an even split never costs more)",
                     ));
                 }
                 Design::Hierarchical3 {
