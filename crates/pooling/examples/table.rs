@@ -7,7 +7,7 @@
 use gridsweep_pooling::montecarlo::simulate_blocks;
 use gridsweep_pooling::{
     Accuracy, Design, McConfig, PlanRequest, binary_entropy, characteristics, drill_613,
-    note_table, plan, render_drill_text, render_note_table, render_plan_text,
+    note_table, plan, render_drill_text, render_note_table, render_plan_text, simulate,
 };
 
 fn main() -> Result<(), gridsweep_pooling::PoolingError> {
@@ -33,6 +33,7 @@ fn main() -> Result<(), gridsweep_pooling::PoolingError> {
                     third_round,
                 };
                 let c = characteristics(&pc, p, &acc, &mc)?;
+                let sim_c = simulate(&pc, p, &acc, &mc)?;
                 let base = characteristics(&d2, p, &acc, &mc)?;
                 let blocks = 200_000;
                 let sim = simulate_blocks(&pc, p, &acc, blocks, 0x6132)?;
@@ -48,11 +49,14 @@ fn main() -> Result<(), gridsweep_pooling::PoolingError> {
                     c.tests_per_person / binary_entropy(p),
                 );
                 println!(
-                    "    stratified MC: Se {:.5} Sp {:.7} exact recovery per pool {:.6} ({:?})",
+                    "    exact: Se {:.5} Sp {:.7}; stratified MC: {:.5} tests/person, Se {:.5} Sp {:.7}, exact recovery per pool {:.6} ({:?})",
                     c.sensitivity,
                     c.specificity,
-                    c.exact_recovery.unwrap_or(f64::NAN),
-                    c.method
+                    sim_c.tests_per_person,
+                    sim_c.sensitivity,
+                    sim_c.specificity,
+                    sim_c.exact_recovery.unwrap_or(f64::NAN),
+                    sim_c.method
                 );
                 println!(
                     "    simulation of {} pools ({} people, {} positives, {} positive pools): {:.5} tests/person; exact recovery {:.5} of pools ({} / {}), {:.4} of positive pools ({} / {}); third round in {} pools; FN {} FP {}",

@@ -13,12 +13,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::accuracy::{Accuracy, validate_prevalence};
-use crate::designs::Design;
+use crate::designs::{Design, d3_parts};
 use crate::error::Result;
 use crate::montecarlo::{McConfig, simulate};
 
 /// How a figure was obtained, so readers know whether to expect noise.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum Method {
     /// Closed form under the model.
@@ -29,6 +29,9 @@ pub enum Method {
         trials: u64,
         /// Seed used.
         seed: u64,
+        /// Standard error of the expected tests per person.
+        #[serde(default)]
+        std_error: f64,
     },
 }
 
@@ -132,11 +135,22 @@ pub fn exact_characteristics(
     acc.validate()?;
     validate_prevalence(p)?;
     Ok(match *design {
-        Design::Individual => Some(hierarchical(design, &[1], p, acc)),
-        Design::Dorfman { pool } => Some(hierarchical(design, &[pool as usize], p, acc)),
-        Design::Hierarchical3 { pool, sub_pool } => Some(hierarchical(
+        Design::Individual => Some(hierarchical(design, 1, &[], p, acc)),
+        Design::Dorfman { pool } => Some(hierarchical(
             design,
-            &[pool as usize, sub_pool as usize],
+            pool as usize,
+            &[(1, pool as usize)],
+            p,
+            acc,
+        )),
+        Design::Hierarchical3 {
+            pool,
+            sub_pools,
+            singles,
+        } => Some(hierarchical(
+            design,
+            pool as usize,
+            &group_sizes(&d3_parts(pool as usize, sub_pools, singles)),
             p,
             acc,
         )),
@@ -152,7 +166,7 @@ pub fn exact_characteristics(
             p,
             acc,
         )),
-        _ => None,
+        _ => crate::exact_code::code_characteristics(design, p, acc)?,
     })
 }
 
@@ -198,20 +212,32 @@ struct HierSums {
     leaves: f64,
 }
 
-/// Splits a pool of `s` into chunks of `child` (last takes the remainder): (size, count).
-fn chunks(s: usize, child: usize) -> Vec<(usize, usize)> {
-    let child = child.clamp(1, s);
-    let mut v = vec![(child, s / child)];
-    if !s.is_multiple_of(child) {
-        v.push((s % child, 1));
+/// Run-length groups of sizes: (size, count), in first-seen order.
+pub(crate) fn group_sizes(parts: &[usize]) -> Vec<(usize, usize)> {
+    let mut v: Vec<(usize, usize)> = Vec::new();
+    for &s in parts {
+        match v.iter_mut().find(|(size, _)| *size == s) {
+            Some((_, n)) => *n += 1,
+            None => v.push((s, 1)),
+        }
     }
     v
+}
+
+/// Children of a tube of `s` people at `depth`: the root's are `root`,
+/// deeper pools split into singles.
+fn children(depth: usize, s: usize, root: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    if depth == 0 {
+        root.to_vec()
+    } else {
+        vec![(1, s)]
+    }
 }
 
 fn walk(
     path: &mut Vec<usize>,
     weight: f64,
-    sizes: &[usize],
+    root: &[(usize, usize)],
     q: f64,
     acc: &Accuracy,
     out: &mut HierSums,
@@ -233,33 +259,37 @@ fn walk(
         out.leaves += weight;
         return;
     }
-    let child = sizes.get(depth + 1).copied().unwrap_or(1);
-    for (c, count) in chunks(s, child) {
+    for (c, count) in children(depth, s, root) {
         path.push(c);
-        walk(path, weight * count as f64, sizes, q, acc, out);
+        walk(path, weight * count as f64, root, q, acc, out);
         path.pop();
     }
 }
 
-/// Exact D2/D3/individual figures (Kim et al. 2007, hierarchical algorithms).
-fn hierarchical(design: &Design, sizes: &[usize], p: f64, acc: &Accuracy) -> Characteristics {
+/// Exact individual/D2/D3 figures (Kim et al. 2007, hierarchical
+/// algorithms): a pool of `k` whose round-2 tubes are `root` (size, count);
+/// round-2 tubes of two or more are resolved by singles in round 3.
+pub(crate) fn hierarchical(
+    design: &Design,
+    k: usize,
+    root: &[(usize, usize)],
+    p: f64,
+    acc: &Accuracy,
+) -> Characteristics {
     let q = 1.0 - p;
     let mut out = HierSums::default();
-    let mut path = vec![sizes[0]];
-    walk(&mut path, 1.0, sizes, q, acc, &mut out);
-    let k = sizes[0];
+    let mut path = vec![k];
+    walk(&mut path, 1.0, root, q, acc, &mut out);
     let mut rounds = vec![1.0];
     if k > 1 {
         // round 2 happens iff the top pool reads positive
         rounds.push(all_positive(&[k], 0, q, acc));
-        let child = sizes.get(1).copied().unwrap_or(1);
-        let parts = chunks(k, child);
-        if parts.iter().any(|&(c, _)| c > 1) {
+        if root.iter().any(|&(c, _)| c > 1) {
             // round 3 iff top positive and some sub-pool of size > 1 positive:
             // P(top+) − P(top+ ∧ all such sub-pools −)
             let (se0, sp0) = acc.at(0, k);
             let (mut any, mut all_neg) = (1.0, 1.0);
-            for (c, count) in parts {
+            for &(c, count) in root {
                 let qc = q.powi(c as i32);
                 let (b, s) = if c > 1 {
                     let (se1, sp1) = acc.at(1, c);
@@ -276,7 +306,7 @@ fn hierarchical(design: &Design, sizes: &[usize], p: f64, acc: &Accuracy) -> Cha
     }
     let se = out.se_sum / out.leaves;
     let sp = 1.0 - out.fp_sum / out.leaves;
-    assemble(
+    let mut c = assemble(
         design,
         p,
         out.tests_by_round,
@@ -285,7 +315,10 @@ fn hierarchical(design: &Design, sizes: &[usize], p: f64, acc: &Accuracy) -> Cha
         sp,
         None,
         Method::Exact,
-    )
+    );
+    c.block_size = k;
+    c.tests_per_person = c.tests_per_block / k as f64;
+    c
 }
 
 /// Exact A2/A2M figures. A cell is tested singly when its row and column

@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::designs::{Decoder, Design, codewords, non_adaptive_matrix};
+use crate::designs::{Decoder, Design, codewords, d3_parts, non_adaptive_matrix};
 use crate::error::{PoolingError, Result};
 
 /// What to do next with a block.
@@ -112,9 +112,9 @@ pub fn next_stage(
     match *design {
         Design::Individual => st.hierarchical(&[1], members),
         Design::Dorfman { pool } => st.hierarchical(&[pool as usize], members),
-        Design::Hierarchical3 { pool, sub_pool } => {
-            st.hierarchical(&[pool as usize, sub_pool as usize], members)
-        }
+        Design::Hierarchical3 {
+            sub_pools, singles, ..
+        } => st.hierarchical3(&d3_parts(members, sub_pools, singles), members),
         Design::Array {
             rows: _,
             cols,
@@ -229,6 +229,38 @@ impl<'a> Replay<'a> {
             }
             active = next;
         }
+    }
+
+    /// D3: the block's pool, then round-2 tubes of consecutive members with
+    /// sizes `parts`, then singles of the positive round-2 tubes of two or more.
+    fn hierarchical3(mut self, parts: &[usize], members: usize) -> Result<Decision> {
+        match self.master(members)? {
+            None => return self.ask(0, vec![(0..members).collect()]),
+            Some(false) => return self.finish(1),
+            Some(true) if members == 1 => {
+                self.flagged.push(0);
+                return self.finish(1);
+            }
+            Some(true) => {}
+        }
+        let mut tubes = Vec::with_capacity(parts.len());
+        let mut start = 0;
+        for &s in parts {
+            tubes.push((start..start + s).collect::<Vec<_>>());
+            start += s;
+        }
+        let Some(res) = self.results(1, &tubes)? else {
+            return self.ask(1, tubes);
+        };
+        let mut cands = Vec::new();
+        for (tube, &pos) in tubes.iter().zip(res) {
+            match (pos, tube.len()) {
+                (false, _) => self.cleared.extend_from_slice(tube),
+                (true, 1) => self.flagged.push(tube[0]),
+                (true, _) => cands.extend_from_slice(tube),
+            }
+        }
+        self.singles(2, cands)
     }
 
     /// Whole-block pool (round 0); returns false (and clears all) if negative.
@@ -600,7 +632,8 @@ mod tests {
             Design::Hypercube { side: 3, dims: 2 },
             Design::Hierarchical3 {
                 pool: 20,
-                sub_pool: 5,
+                sub_pools: 3,
+                singles: 2,
             },
         ];
         for d in designs {

@@ -37,12 +37,21 @@ pub enum Design {
         /// People per pool.
         pool: u32,
     },
-    /// Three-stage hierarchical (D3): pool → sub-pools of `sub_pool` → individuals.
+    /// Three-stage hierarchical (D3): pool → sub-pools → individuals.
+    /// Round 2 tests `singles` members alone and splits the others as
+    /// evenly as possible into `sub_pools` sub-pools (larger ones first):
+    /// `{pool: 10, sub_pools: 3, singles: 0}` is binGroup2's 10|4,3,3.
+    /// Even splits plus singles hold every cost-optimal configuration
+    /// (a sub-pool's cost is convex in its size), so searching them is
+    /// searching binGroup2's unequal configurations.
     Hierarchical3 {
         /// People per top-level pool.
         pool: u32,
-        /// People per sub-pool (the last sub-pool takes the remainder).
-        sub_pool: u32,
+        /// Sub-pools of two or more people in round 2.
+        sub_pools: u32,
+        /// Members tested alone in round 2.
+        #[serde(default)]
+        singles: u32,
     },
     /// Square/rectangular array (A2 / A2M, Phatarfod & Sudbury 1994; Kim et
     /// al. 2007): row and column pools, then the intersections singly.
@@ -198,7 +207,14 @@ impl Design {
         match *self {
             Design::Individual => "1:1".to_string(),
             Design::Dorfman { pool } => format!("D2({pool})"),
-            Design::Hierarchical3 { pool, sub_pool } => format!("D3({pool}>{sub_pool})"),
+            Design::Hierarchical3 {
+                pool,
+                sub_pools,
+                singles,
+            } => format!(
+                "D3({pool}|{})",
+                parts_label(&d3_parts(pool as usize, sub_pools, singles))
+            ),
             Design::Array {
                 rows,
                 cols,
@@ -299,9 +315,16 @@ impl Design {
                     return bad("pool must hold at least 2 people");
                 }
             }
-            Design::Hierarchical3 { pool, sub_pool } => {
-                if sub_pool < 2 || sub_pool >= pool {
-                    return bad("need 2 <= sub_pool < pool");
+            Design::Hierarchical3 {
+                pool,
+                sub_pools,
+                singles,
+            } => {
+                if sub_pools < 1 || singles as u64 + 2 * sub_pools as u64 > pool as u64 {
+                    return bad("need at least one sub-pool of two or more, within the pool");
+                }
+                if sub_pools == 1 && singles == 0 {
+                    return bad("a single sub-pool of the whole pool repeats the pool");
                 }
             }
             Design::Array { rows, cols, .. } => {
@@ -341,6 +364,154 @@ impl Design {
         }
         Ok(())
     }
+}
+
+impl std::str::FromStr for Design {
+    type Err = PoolingError;
+
+    /// Reads a design spec (`gridsweep plan --design SPEC`):
+    ///
+    /// | spec | design |
+    /// |---|---|
+    /// | `1:1` | one tube per person |
+    /// | `D2:20` | Dorfman, pools of 20 |
+    /// | `D3:10:4,3,3` | D3, pools of 10, round 2 sub-pools of 4, 3, 3 (sizes of 1 are singles; the sub-pools of two or more must differ by at most one) |
+    /// | `A2:4x5`, `A2M:4x5` | array of 4 rows × 5 columns, without / with a master pool |
+    /// | `HC:3^4` | hypercube of side 3 in 4 dimensions |
+    /// | `PC2:20`, `PC3:20` | pool + code, ambiguous pools flagged / tested alone in round 3 |
+    /// | `NA-COMP:16:8:2` (also `NA-DD`, `NA-SCOMP`) | non-adaptive: 16 people, 8 tubes, 2 tubes each |
+    fn from_str(spec: &str) -> Result<Design> {
+        let bad = |reason: &str| PoolingError::InvalidParameter {
+            field: "design",
+            reason: format!("`{spec}`: {reason}"),
+        };
+        let num = |t: &str| -> Result<u32> {
+            t.trim()
+                .parse::<u32>()
+                .map_err(|_| bad(&format!("`{t}` is not a whole number")))
+        };
+        let t = spec.trim();
+        let upper = t.to_ascii_uppercase();
+        let (kind, rest) = upper.split_once(':').unwrap_or((upper.as_str(), ""));
+        let d = match kind {
+            "1" if rest == "1" => Design::Individual,
+            "I" | "1:1" | "INDIVIDUAL" if rest.is_empty() => Design::Individual,
+            "D2" => Design::Dorfman { pool: num(rest)? },
+            "D3" => {
+                let (pool, parts) = rest
+                    .split_once(':')
+                    .ok_or_else(|| bad("D3 needs the pool and its sub-pools, e.g. D3:10:4,3,3"))?;
+                let pool = num(pool)?;
+                let parts = parts.split(',').map(num).collect::<Result<Vec<u32>>>()?;
+                if parts.iter().map(|&x| x as u64).sum::<u64>() != pool as u64 {
+                    return Err(bad("the sub-pools must add up to the pool"));
+                }
+                if parts.contains(&0) {
+                    return Err(bad("a sub-pool holds at least one person"));
+                }
+                let big: Vec<u32> = parts.iter().copied().filter(|&x| x > 1).collect();
+                let (lo, hi) = (big.iter().min(), big.iter().max());
+                if let (Some(lo), Some(hi)) = (lo, hi)
+                    && hi - lo > 1
+                {
+                    return Err(bad(
+                        "sub-pools of two or more must differ by at most one (an even split never costs more)",
+                    ));
+                }
+                Design::Hierarchical3 {
+                    pool,
+                    sub_pools: big.len() as u32,
+                    singles: (parts.len() - big.len()) as u32,
+                }
+            }
+            "A2" | "A2M" => {
+                let (r, c) = rest
+                    .split_once('X')
+                    .ok_or_else(|| bad("an array is ROWSxCOLS, e.g. A2:4x5"))?;
+                Design::Array {
+                    rows: num(r)?,
+                    cols: num(c)?,
+                    master_pool: kind == "A2M",
+                }
+            }
+            "HC" => {
+                let (l, d) = rest
+                    .split_once('^')
+                    .ok_or_else(|| bad("a hypercube is SIDE^DIMS, e.g. HC:3^4"))?;
+                Design::Hypercube {
+                    side: num(l)?,
+                    dims: num(d)?,
+                }
+            }
+            "PC2" | "PC3" => Design::PoolCode {
+                pool: num(rest)?,
+                third_round: kind == "PC3",
+            },
+            "NA-COMP" | "NA-DD" | "NA-SCOMP" => {
+                let f: Vec<&str> = rest.split(':').collect();
+                let [items, tests, w] = f.as_slice() else {
+                    return Err(bad("non-adaptive is NA-COMP:ITEMS:TESTS:PER_ITEM"));
+                };
+                Design::NonAdaptive {
+                    items: num(items)?,
+                    tests: num(tests)?,
+                    tests_per_item: num(w)?,
+                    decoder: match kind {
+                        "NA-COMP" => Decoder::Comp,
+                        "NA-DD" => Decoder::Dd,
+                        _ => Decoder::Scomp,
+                    },
+                }
+            }
+            _ => {
+                return Err(bad(
+                    "unknown design; use 1:1, D2:K, D3:K:S1,S2,…, A2:RxC, A2M:RxC, HC:L^D, PC2:K, PC3:K or NA-COMP:N:T:W",
+                ));
+            }
+        };
+        d.validate()?;
+        Ok(d)
+    }
+}
+
+/// Round-2 sizes of a D3 block holding `members` people (larger sub-pools
+/// first, then the singles). A short block keeps its singles and takes
+/// people from the largest sub-pools first; when fewer than two sub-pools
+/// (or one and a single) remain, everyone is tested alone, as in Dorfman.
+pub fn d3_parts(members: usize, sub_pools: u32, singles: u32) -> Vec<usize> {
+    let c = (singles as usize).min(members);
+    let rest = members - c;
+    let j = (sub_pools as usize).min(rest / 2);
+    if j == 0 || (j == 1 && c == 0) {
+        return vec![1; members];
+    }
+    let (base, extra) = (rest / j, rest % j);
+    let mut v = vec![base + 1; extra];
+    v.extend(std::iter::repeat_n(base, j - extra));
+    v.extend(std::iter::repeat_n(1, c));
+    v
+}
+
+/// `4,3,3` for short lists, `12×40,11×2,1×3` for long ones.
+pub fn parts_label(parts: &[usize]) -> String {
+    if parts.len() <= 8 {
+        return parts
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+    }
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &s in parts {
+        match runs.last_mut() {
+            Some((size, n)) if *size == s => *n += 1,
+            _ => runs.push((s, 1)),
+        }
+    }
+    runs.iter()
+        .map(|(s, n)| format!("{s}×{n}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Binomial coefficient as u64 (saturating), for code sizes.
@@ -474,6 +645,88 @@ mod tests {
     }
 
     #[test]
+    fn d3_parts_split_evenly_and_shrink_from_the_largest() {
+        assert_eq!(d3_parts(10, 3, 0), vec![4, 3, 3]);
+        assert_eq!(d3_parts(9, 3, 0), vec![3, 3, 3]);
+        assert_eq!(d3_parts(10, 2, 2), vec![4, 4, 1, 1]);
+        assert_eq!(d3_parts(3, 2, 2), vec![1, 1, 1]);
+        assert_eq!(d3_parts(4, 1, 1), vec![3, 1]);
+        let d = Design::Hierarchical3 {
+            pool: 10,
+            sub_pools: 3,
+            singles: 0,
+        };
+        assert_eq!(d.label(), "D3(10|4,3,3)");
+        let long = d3_parts(100, 9, 2);
+        assert_eq!(long.iter().sum::<usize>(), 100);
+        assert_eq!(parts_label(&long), "11×8,10×1,1×2");
+    }
+
+    #[test]
+    fn specs_parse() {
+        let cases = [
+            ("1:1", Design::Individual),
+            ("d2:20", Design::Dorfman { pool: 20 }),
+            (
+                "D3:10:4,3,3",
+                Design::Hierarchical3 {
+                    pool: 10,
+                    sub_pools: 3,
+                    singles: 0,
+                },
+            ),
+            (
+                "D3:10:1,4,4,1",
+                Design::Hierarchical3 {
+                    pool: 10,
+                    sub_pools: 2,
+                    singles: 2,
+                },
+            ),
+            (
+                "A2M:4x5",
+                Design::Array {
+                    rows: 4,
+                    cols: 5,
+                    master_pool: true,
+                },
+            ),
+            ("HC:3^4", Design::Hypercube { side: 3, dims: 4 }),
+            (
+                "PC2:20",
+                Design::PoolCode {
+                    pool: 20,
+                    third_round: false,
+                },
+            ),
+            (
+                "NA-DD:16:8:2",
+                Design::NonAdaptive {
+                    items: 16,
+                    tests: 8,
+                    tests_per_item: 2,
+                    decoder: Decoder::Dd,
+                },
+            ),
+        ];
+        for (spec, want) in cases {
+            assert_eq!(spec.parse::<Design>().unwrap(), want, "{spec}");
+        }
+        for bad in [
+            "D3:10:5,3,2",
+            "D3:10:4,3",
+            "D2:x",
+            "D2:1",
+            "Q:3",
+            "HC:3",
+            "D3:10",
+        ] {
+            let e = bad.parse::<Design>().unwrap_err().to_string();
+            assert!(e.contains("design"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn non_adaptive_is_deterministic_and_balanced() {
         let a = non_adaptive_matrix(16, 8, 2).unwrap();
         let b = non_adaptive_matrix(16, 8, 2).unwrap();
@@ -494,7 +747,17 @@ mod tests {
         assert!(
             Design::Hierarchical3 {
                 pool: 10,
-                sub_pool: 10
+                sub_pools: 1,
+                singles: 0
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            Design::Hierarchical3 {
+                pool: 10,
+                sub_pools: 5,
+                singles: 1
             }
             .validate()
             .is_err()

@@ -12,6 +12,9 @@
 //! * [`optimise`] — best design under pool cap, rounds, accuracy, deadline.
 //! * [`plan`] — the `gridsweep plan` request/response, the note table and
 //!   the 6·13 planning check.
+//! * [`population`] — pricing for the exact population at hand.
+//! * [`exact_code`] — exact figures of the code designs by enumeration.
+//! * [`in_loop`] — the next round's proposal from earlier rounds' positivity.
 //!
 //! The response engine's call when a 20:1 pool comes back non-negative:
 //!
@@ -36,9 +39,12 @@ pub mod characteristics;
 pub mod decode;
 pub mod designs;
 pub mod error;
+pub mod exact_code;
+pub mod in_loop;
 pub mod montecarlo;
 pub mod optimise;
 pub mod plan;
+pub mod population;
 
 pub use accuracy::{Accuracy, Dilution, binary_entropy};
 pub use characteristics::{Characteristics, Method, characteristics, exact_characteristics};
@@ -49,5 +55,6 @@ pub use montecarlo::{BlockSimulation, McConfig, SplitMix64, simulate, simulate_b
 pub use optimise::{Constraints, Evaluator, HoursBreakdown, Objective, Resources};
 pub use plan::{
     DesignEvaluation, DrillCheck, NoteRow, Plan, PlanRequest, drill_613, note_table, plan,
-    render_drill_text, render_note_table, render_plan_text,
+    render_design_text, render_drill_text, render_groups, render_note_table, render_plan_text,
+    score_design,
 };

@@ -171,6 +171,7 @@ pub fn simulate(
     let mut truth = vec![false; n];
     let mut hist = Vec::new();
     let mut trials_run: u64 = 0;
+    let mut var = 0.0;
     for (m, &w) in pmf.iter().enumerate() {
         if w < 1e-12 {
             continue;
@@ -180,6 +181,7 @@ pub fn simulate(
         let share = 0.5 * w + 0.5 * w * m as f64 / mean_pos;
         let t = ((budget * share).round() as u64).max(16.min(cfg.trials as u64));
         let per = w / t as f64;
+        let (mut sum, mut sum_sq) = (0.0, 0.0);
         for _ in 0..t {
             // Floyd's algorithm: a uniform m-subset
             let mut chosen = Vec::with_capacity(m);
@@ -190,6 +192,9 @@ pub fn simulate(
                 chosen.push(pick);
             }
             let o = run_block(design, &truth, acc, &mut rng, &mut hist)?;
+            let used = o.tests_by_round.iter().sum::<usize>() as f64;
+            sum += used;
+            sum_sq += used * used;
             for (r, &k) in o.tests_by_round.iter().enumerate() {
                 tests_by_round[r] += per * k as f64;
                 round_prob[r] += per;
@@ -203,6 +208,14 @@ pub fn simulate(
                 truth[c] = false;
             }
         }
+        // stratified estimator: Var = Σ w² s²/t over strata
+        let tf = t as f64;
+        let s2 = if t > 1 {
+            ((sum_sq - sum * sum / tf) / (tf - 1.0)).max(0.0)
+        } else {
+            0.0
+        };
+        var += w * w * s2 / tf;
         trials_run += t;
         mass += w;
         pos_mass += w * m as f64;
@@ -228,6 +241,7 @@ pub fn simulate(
         Method::MonteCarlo {
             trials: trials_run,
             seed: cfg.seed,
+            std_error: var.sqrt() / mass / n as f64,
         },
     ))
 }

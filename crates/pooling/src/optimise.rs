@@ -8,10 +8,11 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::accuracy::Accuracy;
-use crate::characteristics::{Characteristics, characteristics};
+use crate::characteristics::{Characteristics, Method, characteristics};
 use crate::designs::{Decoder, Design};
 use crate::error::{PoolingError, Result, invalid};
 use crate::montecarlo::McConfig;
+use crate::population::{BlockGroup, aggregate, for_members, splits};
 
 /// Largest pool searched when the request sets no cap: far past any optimum
 /// at prevalences ≥ 0.01 %, and it keeps the search bounded.
@@ -80,6 +81,15 @@ pub struct Resources {
     pub retest_collection_hours: f64,
     /// Final results to the all-clear decision (CDC review, order to lift).
     pub decision_hours: f64,
+    /// Count one single confirmation tube per flagged person in a design's
+    /// cost (the response confirms everyone flagged anyway, so a design
+    /// that flags many negatives is not cheap).
+    #[serde(default = "yes")]
+    pub confirm_flagged: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Where the hours go, for the table and the drill check.
@@ -160,13 +170,37 @@ fn pool_code_sizes(cap: u32) -> Vec<u32> {
     v
 }
 
-/// Every design configuration searched under the pool cap at prevalence
-/// `p`. Simulated families are pruned to blocks expected to hold ≤ 2
-/// positives (larger blocks are never competitive and cost simulation time).
-pub fn candidates(max_pool: Option<u32>, p: f64) -> Vec<Design> {
-    let cap = max_pool
+/// Largest pool worth searching: the cap, never more than the people.
+pub fn search_cap(max_pool: Option<u32>, people: u64) -> u32 {
+    max_pool
         .unwrap_or(UNCAPPED_SEARCH_LIMIT)
-        .min(UNCAPPED_SEARCH_LIMIT);
+        .min(UNCAPPED_SEARCH_LIMIT)
+        .min(people.min(u32::MAX as u64) as u32)
+        .max(1)
+}
+
+/// Top-pool sizes searched for D3: every size up to 128, then a coarser
+/// grid (the optimum is flat there), always including the cap.
+fn d3_top_sizes(cap: u32, p: f64) -> Vec<u32> {
+    let useful = |n: u32| n as f64 * p <= 10.0;
+    let mut v: Vec<u32> = (3..=cap.min(128))
+        .chain((132..=cap.min(512)).step_by(4))
+        .chain((528..=cap).step_by(16))
+        .filter(|&k| useful(k))
+        .collect();
+    if cap >= 3 && !v.contains(&cap) && useful(cap) {
+        v.push(cap);
+    }
+    v
+}
+
+/// Every design configuration searched under the pool cap at prevalence
+/// `p` for `people` people (no pool larger than the people), except D3,
+/// whose sub-pool split is searched per top pool by [`best_d3`].
+/// Fixed-shape families are pruned to blocks expected to hold ≤ 2
+/// positives (larger blocks are never competitive).
+pub fn candidates(max_pool: Option<u32>, p: f64, people: u64) -> Vec<Design> {
+    let cap = search_cap(max_pool, people);
     let sensible = |n: u32| n as f64 * p <= 2.0;
     // a top pool expected to hold > 10 positives is positive anyway: never optimal
     let useful = |n: u32| n as f64 * p <= 10.0;
@@ -176,22 +210,9 @@ pub fn candidates(max_pool: Option<u32>, p: f64) -> Vec<Design> {
             v.push(Design::Dorfman { pool: k });
         }
     }
-    // every top-pool size up to 128, then a coarser grid (flat optimum there)
-    let top_sizes = (3..=cap.min(128))
-        .chain((132..=cap.min(512)).step_by(4))
-        .chain((528..=cap).step_by(16))
-        .filter(|&k| useful(k));
-    for k1 in top_sizes {
-        for k2 in 2..k1.min(65) {
-            v.push(Design::Hierarchical3 {
-                pool: k1,
-                sub_pool: k2,
-            });
-        }
-    }
     for r in 2..=cap.min(128) {
         for c in [r, r + 1] {
-            if c <= cap && (r * c) as f64 * p <= 25.0 {
+            if c <= cap && (r * c) as f64 * p <= 25.0 && (r * c) as u64 <= people {
                 v.push(Design::Array {
                     rows: r,
                     cols: c,
@@ -224,7 +245,7 @@ pub fn candidates(max_pool: Option<u32>, p: f64) -> Vec<Design> {
                 tests_per_item: 2,
                 decoder: Decoder::Comp,
             };
-            if !sensible(items) || base.largest_pool() > cap as usize {
+            if !sensible(items) || base.largest_pool() > cap as usize || items as u64 > people {
                 continue;
             }
             for decoder in [Decoder::Comp, Decoder::Dd, Decoder::Scomp] {
@@ -250,6 +271,85 @@ pub fn candidates(max_pool: Option<u32>, p: f64) -> Vec<Design> {
     v
 }
 
+/// The D3 configurations searched: for each top pool, the split into
+/// sub-pools and singles that is best by [`best_d3`].
+pub fn d3_candidates(
+    ev: &mut Evaluator,
+    max_pool: Option<u32>,
+    people: u64,
+    cons: &Constraints,
+    confirm: bool,
+) -> Result<Vec<Design>> {
+    let cap = search_cap(max_pool, people);
+    let mut v = Vec::new();
+    for k in d3_top_sizes(cap, ev.p) {
+        if let Some(d) = best_d3(ev, k, cons, confirm)? {
+            v.push(d);
+        }
+    }
+    Ok(v)
+}
+
+/// The best round-2 split of a D3 pool of `k`: `sub_pools` even sub-pools
+/// plus `singles` members alone, as binGroup2 searches unequal sub-pools.
+/// Cost per person (plus confirmations when `confirm`), among the splits
+/// meeting the accuracy floor when any does. For each number of singles
+/// the number of sub-pools is scanned upward until the cost has risen
+/// three times in a row (it is unimodal in practice).
+pub fn best_d3(
+    ev: &mut Evaluator,
+    k: u32,
+    cons: &Constraints,
+    confirm: bool,
+) -> Result<Option<Design>> {
+    let mut best: Option<(bool, f64, Design)> = None;
+    for singles in 0..=k.saturating_sub(2).min(16) {
+        let mut last = f64::INFINITY;
+        let mut rising = 0;
+        for sub_pools in 1..=(k - singles) / 2 {
+            let d = Design::Hierarchical3 {
+                pool: k,
+                sub_pools,
+                singles,
+            };
+            if d.validate().is_err() {
+                continue;
+            }
+            let c = crate::characteristics::exact_characteristics(&d, ev.p, &ev.acc)?
+                .ok_or_else(|| invalid("design", "D3 has a closed form"))?;
+            let cost = c.tests_per_person
+                + if confirm {
+                    flagged_per_person(&c, ev.p)
+                } else {
+                    0.0
+                };
+            let ok = c.sensitivity >= cons.min_sensitivity - 1e-9
+                && c.specificity >= cons.min_specificity - 1e-9;
+            let wins = best.as_ref().is_none_or(|(bok, bcost, _)| {
+                (ok && !*bok) || (ok == *bok && cost < *bcost - 1e-12)
+            });
+            if wins {
+                best = Some((ok, cost, d));
+            }
+            if cost > last {
+                rising += 1;
+                if rising >= 3 {
+                    break;
+                }
+            } else {
+                rising = 0;
+            }
+            last = cost;
+        }
+    }
+    Ok(best.map(|b| b.2))
+}
+
+/// Expected people flagged per person screened: each gets a confirmation tube.
+pub fn flagged_per_person(c: &Characteristics, p: f64) -> f64 {
+    p * c.sensitivity + (1.0 - p) * (1.0 - c.specificity)
+}
+
 /// Evaluates designs at one prevalence and accuracy, caching results so
 /// tables over several caps and round limits cost one evaluation each.
 #[derive(Clone, Debug)]
@@ -258,6 +358,20 @@ pub struct Evaluator {
     acc: Accuracy,
     mc: McConfig,
     cache: HashMap<Design, Characteristics>,
+}
+
+/// One way of cutting the people: expected tubes, blocks, their figures.
+type Cut = (f64, Vec<BlockGroup>, Vec<(u64, Characteristics)>);
+
+/// A design priced for a whole population.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Priced {
+    /// The blocks the people are cut into.
+    pub groups: Vec<BlockGroup>,
+    /// Figures for everyone as one block (see [`crate::population`]).
+    pub overall: Characteristics,
+    /// Expected confirmation tubes: one per flagged person.
+    pub confirmation_tests: f64,
 }
 
 impl Evaluator {
@@ -276,7 +390,8 @@ impl Evaluator {
         self.p
     }
 
-    /// Figures of `d` (cached).
+    /// Figures of a full block of `d` (cached): exact where a closed form
+    /// or enumeration exists, else Monte Carlo.
     pub fn evaluate(&mut self, d: &Design) -> Result<Characteristics> {
         if let Some(c) = self.cache.get(d) {
             return Ok(c.clone());
@@ -285,6 +400,81 @@ impl Evaluator {
         self.cache.insert(*d, c.clone());
         Ok(c)
     }
+
+    /// The design a block of `members` runs, and its figures: the design
+    /// cut to size, or (fixed shapes) the cheaper of single tubes and
+    /// Dorfman over the block, single tubes for a one-round design.
+    fn block(&mut self, d: &Design, members: usize) -> Result<(Design, Characteristics)> {
+        if let Some(small) = for_members(d, members) {
+            return Ok((small, self.evaluate(&small)?));
+        }
+        let single = (Design::Individual, {
+            let mut c = self.evaluate(&Design::Individual)?;
+            c.block_size = members;
+            c.tests_per_block *= members as f64;
+            c.tests_by_round = c
+                .tests_by_round
+                .iter()
+                .map(|t| t * members as f64)
+                .collect();
+            c
+        });
+        if d.max_rounds() < 2 || members < 2 {
+            return Ok(single);
+        }
+        let d2 = Design::Dorfman {
+            pool: members as u32,
+        };
+        let c2 = self.evaluate(&d2)?;
+        Ok(if c2.tests_per_block < single.1.tests_per_block {
+            (d2, c2)
+        } else {
+            single
+        })
+    }
+
+    /// `d` priced for `people`: blocks as even as the design allows, each
+    /// priced for its own size, summed; confirmations counted separately.
+    pub fn price(&mut self, d: &Design, people: u64) -> Result<Priced> {
+        d.validate()?;
+        if people == 0 {
+            return Err(invalid("people", "must be at least 1"));
+        }
+        let mut cheapest: Option<Cut> = None;
+        for cut in splits(d, people) {
+            let mut groups = Vec::new();
+            let mut figures = Vec::new();
+            let mut tests = 0.0;
+            for (members, count) in cut {
+                let (run, c) = self.block(d, members)?;
+                tests += count as f64 * c.tests_per_block;
+                groups.push(BlockGroup {
+                    members,
+                    count,
+                    design: run,
+                    label: if run == Design::Individual && members > 1 {
+                        format!("1:1 ×{members}")
+                    } else {
+                        run.label()
+                    },
+                    tests_per_block: c.tests_per_block,
+                });
+                figures.push((count, c));
+            }
+            if cheapest.as_ref().is_none_or(|c| tests < c.0 - 1e-9 * c.0) {
+                cheapest = Some((tests, groups, figures));
+            }
+        }
+        let (_, groups, figures) =
+            cheapest.ok_or_else(|| invalid("people", "must be at least 1"))?;
+        let overall = aggregate(d, self.p, people, &figures);
+        let confirmation_tests = people as f64 * flagged_per_person(&overall, self.p);
+        Ok(Priced {
+            groups,
+            overall,
+            confirmation_tests,
+        })
+    }
 }
 
 /// One design scored against the constraints.
@@ -292,14 +482,24 @@ impl Evaluator {
 pub struct Scored {
     /// The design.
     pub design: Design,
-    /// Its figures.
+    /// Its figures for the whole population (see [`Evaluator::price`]).
     pub characteristics: Characteristics,
+    /// The blocks the people are cut into.
+    pub groups: Vec<BlockGroup>,
+    /// Expected screening tubes for everyone.
+    pub screening_tests: f64,
+    /// Expected confirmation tubes (one per flagged person).
+    pub confirmation_tests: f64,
+    /// Tubes the design is charged: screening, plus confirmations when counted.
+    pub cost_tests: f64,
     /// Its hours.
     pub hours: HoursBreakdown,
     /// Human-readable reasons it breaks a constraint (empty: feasible).
     pub violations: Vec<String>,
     /// Objective value (smaller is better).
     pub objective: f64,
+    /// Standard error of the objective (0 when the figures are exact).
+    pub objective_error: f64,
 }
 
 /// Scores `design`: figures, hours, objective and constraint violations.
@@ -310,8 +510,16 @@ pub fn score(
     res: &Resources,
     objective: Objective,
 ) -> Result<Scored> {
-    let ch = ev.evaluate(design)?;
+    let priced = ev.price(design, res.people)?;
+    let ch = priced.overall;
     let hours = hours_to_all_clear(&ch, res);
+    let screening_tests = ch.tests_per_block;
+    let cost_tests = screening_tests
+        + if res.confirm_flagged {
+            priced.confirmation_tests
+        } else {
+            0.0
+        };
     let mut violations = Vec::new();
     if let Some(cap) = cons.max_pool
         && design.largest_pool() > cap as usize
@@ -338,27 +546,49 @@ pub fn score(
     {
         violations.push(format!("{:.1} h > deadline {d} h", hours.total));
     }
-    let objective = match objective {
-        Objective::ExpectedTests => ch.tests_per_person,
-        Objective::HoursToAllClear => hours.total,
+    let tests_error = match ch.method {
+        Method::MonteCarlo { std_error, .. } => std_error,
+        Method::Exact => 0.0,
+    };
+    let (objective, objective_error) = match objective {
+        Objective::ExpectedTests => (cost_tests / res.people as f64, tests_error),
+        Objective::HoursToAllClear => (
+            hours.total,
+            tests_error * res.people as f64 / res.lab_tubes_per_hour,
+        ),
     };
     Ok(Scored {
         design: *design,
         characteristics: ch,
+        groups: priced.groups,
+        screening_tests,
+        confirmation_tests: priced.confirmation_tests,
+        cost_tests,
         hours,
         violations,
         objective,
+        objective_error,
     })
 }
 
-/// Ordering used everywhere: fewer violations, then objective, then fewer
-/// rounds, then tests, then label (so ties are deterministic).
+/// Ordering used everywhere: fewer violations, then objective — values
+/// within two standard errors of simulation (or 1e-9 relative) are a tie —
+/// then fewer rounds, then the simpler family, then tests, then label, so
+/// the choice does not depend on the simulation seed.
 pub fn better(a: &Scored, b: &Scored) -> std::cmp::Ordering {
+    let tol = 1e-9 * a.objective.abs().max(b.objective.abs())
+        + 2.0 * a.objective_error.hypot(b.objective_error);
+    let by_objective = if (a.objective - b.objective).abs() <= tol {
+        std::cmp::Ordering::Equal
+    } else {
+        a.objective.total_cmp(&b.objective)
+    };
     a.violations
         .len()
         .cmp(&b.violations.len())
-        .then(a.objective.total_cmp(&b.objective))
+        .then(by_objective)
         .then(a.design.max_rounds().cmp(&b.design.max_rounds()))
+        .then(a.design.family().cmp(&b.design.family()))
         .then(
             a.characteristics
                 .tests_per_person
@@ -397,7 +627,7 @@ mod tests {
 
     #[test]
     fn candidates_respect_the_cap() {
-        for d in candidates(Some(20), 0.001) {
+        for d in candidates(Some(20), 0.001, 6799) {
             assert!(d.largest_pool() <= 20, "{}", d.label());
             assert!(d.validate().is_ok(), "{}", d.label());
         }
@@ -406,12 +636,99 @@ mod tests {
     #[test]
     fn tiny_caps_still_have_candidates() {
         for cap in [1, 2, 3] {
-            let c = candidates(Some(cap), 0.01);
+            let c = candidates(Some(cap), 0.01, 100);
             assert!(c.contains(&Design::Individual));
             assert!(
                 c.iter()
                     .all(|d| d.validate().is_ok() && d.largest_pool() <= cap as usize)
             );
+        }
+    }
+
+    #[test]
+    fn no_pool_larger_than_the_people() {
+        for d in candidates(None, 0.001, 100) {
+            assert!(d.block_size() <= 100, "{}", d.label());
+        }
+        assert_eq!(search_cap(Some(100_000), 1000), 1000);
+        assert_eq!(search_cap(None, 10_000), UNCAPPED_SEARCH_LIMIT);
+    }
+
+    #[test]
+    fn bingroup2_d3_at_cap_ten() {
+        // binGroup2 OTC1(algorithm = "D3", p = 0.01, Se = Sp = 1, group.sz = 3:10): 10|4,3,3, 0.1623
+        let mut ev = Evaluator::new(0.01, Accuracy::perfect(), McConfig::default());
+        let cons = Constraints {
+            max_pool: Some(10),
+            max_rounds: 3,
+            min_sensitivity: 0.0,
+            min_specificity: 0.0,
+            deadline_hours: None,
+        };
+        let best = d3_candidates(&mut ev, Some(10), 1000, &cons, false)
+            .unwrap()
+            .into_iter()
+            .map(|d| (ev.evaluate(&d).unwrap().tests_per_person, d))
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .unwrap();
+        assert_eq!(best.1.label(), "D3(10|4,3,3)");
+        assert_eq!((best.0 * 1e4).round() / 1e4, 0.1623);
+    }
+
+    /// Every integer partition of `k` into round-2 tubes, by brute force.
+    fn partitions(k: usize, largest: usize, cur: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+        if k == 0 {
+            out.push(cur.clone());
+            return;
+        }
+        for s in (1..=largest.min(k)).rev() {
+            cur.push(s);
+            partitions(k - s, s, cur, out);
+            cur.pop();
+        }
+    }
+
+    /// The D3 search over even sub-pools plus singles finds the cheapest of
+    /// *all* round-2 splits (binGroup2's search), perfect and 0.99 tests.
+    #[test]
+    fn d3_search_matches_every_partition() {
+        use crate::characteristics::{group_sizes, hierarchical};
+        let cons = Constraints {
+            max_pool: None,
+            max_rounds: 3,
+            min_sensitivity: 0.0,
+            min_specificity: 0.0,
+            deadline_hours: None,
+        };
+        for acc in [Accuracy::perfect(), Accuracy::uniform(0.99, 0.99)] {
+            for p in [0.002, 0.01, 0.05, 0.12] {
+                let mut ev = Evaluator::new(p, acc.clone(), McConfig::default());
+                for k in 3..=24usize {
+                    let mut all = Vec::new();
+                    partitions(k, k - 1, &mut Vec::new(), &mut all);
+                    let placeholder = Design::Hierarchical3 {
+                        pool: k as u32,
+                        sub_pools: 1,
+                        singles: 1,
+                    };
+                    let brute = all
+                        .iter()
+                        .filter(|parts| parts.iter().any(|&s| s > 1))
+                        .map(|parts| {
+                            hierarchical(&placeholder, k, &group_sizes(parts), p, &acc)
+                                .tests_per_person
+                        })
+                        .fold(f64::INFINITY, f64::min);
+                    let found = best_d3(&mut ev, k as u32, &cons, false).unwrap().unwrap();
+                    let got = ev.evaluate(&found).unwrap().tests_per_person;
+                    assert!(
+                        (got - brute).abs() < 1e-12,
+                        "k={k} p={p} {:?}: {} {got} vs brute {brute}",
+                        acc.se,
+                        found.label()
+                    );
+                }
+            }
         }
     }
 

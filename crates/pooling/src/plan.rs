@@ -5,8 +5,10 @@
 //! Hours to all-clear = mobilisation + round 1 (sampling or lab loading,
 //! whichever is slower, + the last transport batch + lab turnaround) +
 //! expected later rounds (re-collection, transport, turnaround, loading) +
-//! the decision. Total expected tests are `people × tests per person` of a
-//! full block (a short last block is priced like a full one).
+//! the decision. Total expected tests are priced for the exact population
+//! ([`crate::population`]): the people are cut into blocks as evenly as the
+//! cap allows, each priced for its own size, and one confirmation tube per
+//! flagged person is added unless `confirm_flagged` is off.
 //!
 //! # The 6·13 day ([`drill_613`])
 //! Facts from the district report: alert 03:04, sampling teams in place
@@ -23,14 +25,15 @@
 use serde::{Deserialize, Serialize};
 
 use crate::accuracy::{Accuracy, Dilution, binary_entropy, validate_prevalence};
-use crate::characteristics::Characteristics;
+use crate::characteristics::{Characteristics, Method};
 use crate::designs::{Design, Family};
 use crate::error::{Result, invalid};
 use crate::montecarlo::McConfig;
 use crate::optimise::{
     Constraints, Evaluator, HoursBreakdown, Objective, Resources, Scored, best_per_family, better,
-    candidates, hours_to_all_clear, score,
+    candidates, d3_candidates, hours_to_all_clear, score, search_cap,
 };
+use crate::population::BlockGroup;
 
 /// What `gridsweep plan` asks. Every field has a default (see `Default`),
 /// so a JSON body or a CLI may give only what it knows.
@@ -79,6 +82,8 @@ pub struct PlanRequest {
     pub min_sensitivity: f64,
     /// Least pooling specificity accepted. Default 0.99 (a single tube's).
     pub min_specificity: f64,
+    /// Charge one single confirmation tube per flagged person. Default on.
+    pub confirm_flagged: bool,
     /// Monte Carlo budget per simulated design (blocks of 20). Default 10,000.
     pub mc_trials: u32,
     /// Monte Carlo seed (same seed, same plan). Default 0x06132022.
@@ -109,6 +114,7 @@ impl Default for PlanRequest {
             objective: Objective::ExpectedTests,
             min_sensitivity: 0.95,
             min_specificity: 0.99,
+            confirm_flagged: true,
             mc_trials: 10_000,
             seed: McConfig::default().seed,
         }
@@ -151,6 +157,7 @@ impl PlanRequest {
             mobilisation_hours: self.mobilisation_hours,
             retest_collection_hours: self.retest_collection_hours,
             decision_hours: self.decision_hours,
+            confirm_flagged: self.confirm_flagged,
         }
     }
 
@@ -184,7 +191,10 @@ impl PlanRequest {
         ];
         for (f, v) in positive {
             if !(v > 0.0 && v.is_finite()) {
-                return Err(invalid(f, format!("{v} must be > 0")));
+                return Err(invalid(
+                    f,
+                    format!("must be a finite number greater than 0, got {v}"),
+                ));
             }
         }
         if self.samplers == 0 {
@@ -199,13 +209,16 @@ impl PlanRequest {
         ];
         for (f, v) in non_negative {
             if !(v >= 0.0 && v.is_finite()) {
-                return Err(invalid(f, format!("{v} must be >= 0")));
+                return Err(invalid(f, format!("must be a finite number >= 0, got {v}")));
             }
         }
         if let Some(d) = self.deadline_hours
-            && (d.is_nan() || d <= 0.0)
+            && !(d > 0.0 && d.is_finite())
         {
-            return Err(invalid("deadline_hours", format!("{d} must be > 0")));
+            return Err(invalid(
+                "deadline_hours",
+                format!("must be a finite number greater than 0, got {d}"),
+            ));
         }
         for (f, v) in [
             ("min_sensitivity", self.min_sensitivity),
@@ -237,7 +250,13 @@ pub struct DesignEvaluation {
     pub characteristics: Characteristics,
     /// Blocks needed for the people.
     pub blocks: u64,
-    /// Expected tubes for everyone.
+    /// How the people are cut into blocks and what each block runs.
+    pub block_groups: Vec<BlockGroup>,
+    /// Expected screening tubes for everyone.
+    pub screening_tests: f64,
+    /// Expected confirmation tubes (one per flagged person).
+    pub confirmation_tests: f64,
+    /// Expected tubes charged: screening, plus confirmations when counted.
     pub total_expected_tests: f64,
     /// Hours to all-clear.
     pub hours: HoursBreakdown,
@@ -257,9 +276,12 @@ impl DesignEvaluation {
             family_name: s.design.family().name().to_string(),
             label: s.design.label(),
             design: s.design,
-            blocks: people.div_ceil(ch.block_size as u64),
-            total_expected_tests: people as f64 * ch.tests_per_person,
-            ratio_to_bound: ch.tests_per_person / binary_entropy(p),
+            blocks: s.groups.iter().map(|g| g.count).sum(),
+            block_groups: s.groups,
+            screening_tests: s.screening_tests,
+            confirmation_tests: s.confirmation_tests,
+            total_expected_tests: s.cost_tests,
+            ratio_to_bound: s.cost_tests / people as f64 / binary_entropy(p),
             characteristics: ch,
             hours: s.hours,
             feasible: s.violations.is_empty(),
@@ -302,7 +324,14 @@ pub fn plan(req: &PlanRequest) -> Result<Plan> {
     let mut ev = Evaluator::new(p, req.accuracy(), mc);
     let cons = req.constraints();
     let res = req.resources();
-    let designs = candidates(req.max_pool, p);
+    let mut designs = candidates(req.max_pool, p, req.people);
+    designs.extend(d3_candidates(
+        &mut ev,
+        req.max_pool,
+        req.people,
+        &cons,
+        req.confirm_flagged,
+    )?);
     let best = best_per_family(&mut ev, &designs, &cons, &res, req.objective)?;
     let mut notes = Vec::new();
     // recommended: best feasible; if only the deadline fails, the fastest
@@ -342,10 +371,10 @@ pub fn plan(req: &PlanRequest) -> Result<Plan> {
         }
     };
     let dorfman = match req.max_pool {
-        Some(cap) if cap >= 2 => score(
+        Some(cap) if search_cap(Some(cap), req.people) >= 2 => score(
             &mut ev,
             &Design::Dorfman {
-                pool: cap.min(crate::optimise::UNCAPPED_SEARCH_LIMIT),
+                pool: search_cap(Some(cap), req.people),
             },
             &cons,
             &res,
@@ -367,10 +396,13 @@ pub fn plan(req: &PlanRequest) -> Result<Plan> {
     let people = req.people;
     let recommended = DesignEvaluation::from_scored(rec, people, p);
     let dorfman_at_cap = DesignEvaluation::from_scored(dorfman, people, p);
-    if recommended.characteristics.exact_recovery.is_some() {
+    if let Method::MonteCarlo {
+        trials, std_error, ..
+    } = recommended.characteristics.method
+    {
         notes.push(format!(
-            "{} figures are Monte Carlo ({} blocks, seed {:#x}).",
-            recommended.label, req.mc_trials, req.seed
+            "{} figures are Monte Carlo ({trials} blocks, seed {:#x}): ±{std_error:.5} tests per person (1 s.e.); designs within 2 s.e. rank as ties, simpler first.",
+            recommended.label, req.seed
         ));
     }
     Ok(Plan {
@@ -388,6 +420,99 @@ pub fn plan(req: &PlanRequest) -> Result<Plan> {
         deadline_met,
         notes,
     })
+}
+
+/// One given design scored for the request (`gridsweep plan --design`):
+/// its figures for the exact population, hours, and the constraints it breaks.
+pub fn score_design(req: &PlanRequest, design: &Design) -> Result<DesignEvaluation> {
+    req.validate()?;
+    design.validate()?;
+    let mut ev = Evaluator::new(
+        req.prevalence,
+        req.accuracy(),
+        McConfig {
+            trials: req.mc_trials,
+            seed: req.seed,
+        },
+    );
+    let s = score(
+        &mut ev,
+        design,
+        &req.constraints(),
+        &req.resources(),
+        req.objective,
+    )?;
+    Ok(DesignEvaluation::from_scored(s, req.people, req.prevalence))
+}
+
+/// A scored design as text.
+pub fn render_design_text(req: &PlanRequest, e: &DesignEvaluation) -> String {
+    use std::fmt::Write;
+    let c = &e.characteristics;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} ({}) for {} people, prevalence {}",
+        e.label,
+        e.family_name,
+        req.people,
+        pct(req.prevalence)
+    );
+    let _ = writeln!(s, "  blocks: {}", render_groups(&e.block_groups));
+    let _ = writeln!(
+        s,
+        "  expected tubes: {:.4} ({:.5} per person) = {:.4} screening + {:.4} confirmation{}",
+        e.total_expected_tests,
+        e.total_expected_tests / req.people as f64,
+        e.screening_tests,
+        e.confirmation_tests,
+        if req.confirm_flagged {
+            ""
+        } else {
+            " (confirmation not counted)"
+        }
+    );
+    let by_round: Vec<String> = c.tests_by_round.iter().map(|t| format!("{t:.2}")).collect();
+    let _ = writeln!(
+        s,
+        "  tubes by round: {}; rounds: {} worst case, {:.3} expected",
+        by_round.join(" / "),
+        c.max_rounds,
+        c.expected_rounds
+    );
+    let _ = writeln!(
+        s,
+        "  accuracy: Se {:.4}  Sp {:.5}  PPV {:.4}  NPV {:.5}",
+        c.sensitivity, c.specificity, c.ppv, c.npv
+    );
+    let _ = writeln!(
+        s,
+        "  hours to all-clear: {:.1} expected, {:.1} if every first-round tube is negative",
+        e.hours.total, e.hours.total_if_round_one_negative
+    );
+    let _ = writeln!(
+        s,
+        "  figures: {}",
+        match c.method {
+            Method::Exact => "exact".to_string(),
+            Method::MonteCarlo {
+                trials,
+                seed,
+                std_error,
+            } =>
+                format!("Monte Carlo, {trials} blocks, seed {seed:#x}, ±{std_error:.5} per person"),
+        }
+    );
+    let _ = writeln!(
+        s,
+        "  constraints: {}",
+        if e.feasible {
+            "all met".to_string()
+        } else {
+            e.violations.join("; ")
+        }
+    );
+    s
 }
 
 fn pct(p: f64) -> String {
@@ -428,8 +553,20 @@ pub fn render_plan_text(plan: &Plan) -> String {
         rec.label,
         rec.family_name,
         rec.total_expected_tests,
-        rec.characteristics.tests_per_person,
+        rec.total_expected_tests / r.people as f64,
         rec.characteristics.max_rounds
+    );
+    let _ = writeln!(s, "  blocks: {}", render_groups(&rec.block_groups));
+    let _ = writeln!(
+        s,
+        "  tubes: {:.1} screening + {:.1} confirmation of flagged people{}",
+        rec.screening_tests,
+        rec.confirmation_tests,
+        if r.confirm_flagged {
+            ""
+        } else {
+            " (not counted: --no-confirm)"
+        }
     );
     let _ = writeln!(
         s,
@@ -449,7 +586,7 @@ pub fn render_plan_text(plan: &Plan) -> String {
         "  vs Dorfman {}: {:.1} tests ({:.4}/person) → saves {:.1} tests ({:.1} %)",
         d2.label,
         d2.total_expected_tests,
-        d2.characteristics.tests_per_person,
+        d2.total_expected_tests / r.people as f64,
         plan.tests_saved_vs_dorfman,
         100.0 * plan.tests_saved_vs_dorfman / d2.total_expected_tests
     );
@@ -467,10 +604,10 @@ pub fn render_plan_text(plan: &Plan) -> String {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "{:<22} {:<20} {:>8} {:>9} {:>6} {:>7} {:>8} {:>7} {:>8} {:>6} {:>7}  status",
+        "{:<22} {:<22} {:>9} {:>9} {:>6} {:>7} {:>8} {:>7} {:>8} {:>6} {:>7}  status",
         "family",
         "design",
-        "t/person",
+        "cost/pers",
         "tests",
         "rounds",
         "Se",
@@ -484,10 +621,10 @@ pub fn render_plan_text(plan: &Plan) -> String {
         let c = &e.characteristics;
         let _ = writeln!(
             s,
-            "{:<22} {:<20} {:>8.4} {:>9.1} {:>6} {:>7.4} {:>8.5} {:>7.4} {:>8.5} {:>6.1} {:>7.2}  {}{}",
+            "{:<22} {:<22} {:>9.4} {:>9.1} {:>6} {:>7.4} {:>8.5} {:>7.4} {:>8.5} {:>6.1} {:>7.2}  {}{}",
             e.family_name,
             e.label,
-            c.tests_per_person,
+            e.total_expected_tests / r.people as f64,
             e.total_expected_tests,
             c.max_rounds,
             c.sensitivity,
@@ -501,14 +638,22 @@ pub fn render_plan_text(plan: &Plan) -> String {
             } else {
                 e.violations.join("; ")
             },
-            if matches!(c.method, crate::characteristics::Method::MonteCarlo { .. }) {
-                " (MC)"
-            } else {
-                ""
+            match c.method {
+                Method::MonteCarlo { std_error, .. } => format!(" (MC ±{std_error:.5})"),
+                Method::Exact => String::new(),
             }
         );
     }
     s
+}
+
+/// `3 × D2(34), 2 × D2(33)`: how the people are cut into blocks.
+pub fn render_groups(groups: &[BlockGroup]) -> String {
+    groups
+        .iter()
+        .map(|g| format!("{} × {}", g.count, g.label))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One line of the design note's table.
@@ -534,6 +679,9 @@ pub struct NoteRow {
     pub pool_code_tests_per_person: Option<f64>,
 }
 
+/// People the note's table prices for: large enough that the split hardly matters.
+pub const NOTE_PEOPLE: u64 = 1_000_000;
+
 /// The note's table: p ∈ {0.01, 0.1, 1, 5 %} × cap ∈ {10, 20, none} ×
 /// rounds ∈ {2, 3}, best design by expected tests. Use perfect tests to
 /// compare designs with the bound; `min_accuracy` is the least pooling
@@ -543,7 +691,6 @@ pub fn note_table(acc: &Accuracy, mc: &McConfig, min_accuracy: f64) -> Result<Ve
     for p in [0.0001, 0.001, 0.01, 0.05] {
         let mut ev = Evaluator::new(p, acc.clone(), *mc);
         for cap in [Some(10), Some(20), None] {
-            let designs = candidates(cap, p);
             for rounds in [2, 3] {
                 let cons = Constraints {
                     max_pool: cap,
@@ -552,7 +699,18 @@ pub fn note_table(acc: &Accuracy, mc: &McConfig, min_accuracy: f64) -> Result<Ve
                     min_specificity: min_accuracy,
                     deadline_hours: None,
                 };
-                let res = PlanRequest::default().resources();
+                let res = Resources {
+                    people: NOTE_PEOPLE,
+                    ..PlanRequest::default().resources()
+                };
+                let mut designs = candidates(cap, p, NOTE_PEOPLE);
+                designs.extend(d3_candidates(
+                    &mut ev,
+                    cap,
+                    NOTE_PEOPLE,
+                    &cons,
+                    res.confirm_flagged,
+                )?);
                 let best =
                     best_per_family(&mut ev, &designs, &cons, &res, Objective::ExpectedTests)?;
                 let winner = best
@@ -562,23 +720,31 @@ pub fn note_table(acc: &Accuracy, mc: &McConfig, min_accuracy: f64) -> Result<Ve
                     .ok_or_else(|| invalid("table", "no feasible design"))?;
                 let fam = |f: Family| best.iter().find(|s| s.design.family() == f);
                 let dorfman = match cap {
-                    Some(c) => ev.evaluate(&Design::Dorfman { pool: c })?.tests_per_person,
-                    None => fam(Family::Dorfman)
-                        .map_or(f64::NAN, |s| s.characteristics.tests_per_person),
+                    Some(c) => {
+                        score(
+                            &mut ev,
+                            &Design::Dorfman { pool: c },
+                            &cons,
+                            &res,
+                            Objective::ExpectedTests,
+                        )?
+                        .objective
+                    }
+                    None => fam(Family::Dorfman).map_or(f64::NAN, |s| s.objective),
                 };
                 let pc = [Family::PoolCodeTwoRound, Family::PoolCodeThreeRound]
                     .into_iter()
                     .filter_map(fam)
                     .filter(|s| s.violations.is_empty())
-                    .map(|s| s.characteristics.tests_per_person)
+                    .map(|s| s.objective)
                     .min_by(f64::total_cmp);
                 rows.push(NoteRow {
                     prevalence: p,
                     cap,
                     max_rounds: rounds,
                     best: winner.design.label(),
-                    tests_per_person: winner.characteristics.tests_per_person,
-                    ratio_to_bound: winner.characteristics.tests_per_person / binary_entropy(p),
+                    tests_per_person: winner.objective,
+                    ratio_to_bound: winner.objective / binary_entropy(p),
                     specificity: winner.characteristics.specificity,
                     dorfman_tests_per_person: dorfman,
                     pool_code_tests_per_person: pc,
@@ -596,7 +762,7 @@ pub fn render_note_table(rows: &[NoteRow]) -> String {
     let _ = writeln!(
         s,
         "{:>7} {:>5} {:>6}  {:<18} {:>9} {:>7} {:>9} {:>9} {:>9}",
-        "p", "cap", "rounds", "best design", "t/person", "×nH(p)", "Sp", "D2@cap", "pool+code"
+        "p", "cap", "rounds", "best design", "cost/pers", "×nH(p)", "Sp", "D2@cap", "pool+code"
     );
     for r in rows {
         let _ = writeln!(

@@ -14,7 +14,8 @@ fn exact_and_monte_carlo_agree() {
         Design::Dorfman { pool: 8 },
         Design::Hierarchical3 {
             pool: 12,
-            sub_pool: 5,
+            sub_pools: 2,
+            singles: 2,
         },
         Design::Array {
             rows: 4,

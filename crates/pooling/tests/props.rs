@@ -10,9 +10,15 @@ fn any_design() -> impl Strategy<Value = Design> {
     prop_oneof![
         Just(Design::Individual),
         (2u32..30).prop_map(|pool| Design::Dorfman { pool }),
-        (3u32..30)
-            .prop_flat_map(|pool| (Just(pool), 2..pool))
-            .prop_map(|(pool, sub_pool)| Design::Hierarchical3 { pool, sub_pool }),
+        (4u32..30)
+            .prop_flat_map(|pool| (Just(pool), 1..pool / 2 + 1, 0..pool / 2))
+            .prop_filter("valid D3", |&(pool, j, c)| c + 2 * j <= pool
+                && !(j == 1 && c == 0))
+            .prop_map(|(pool, sub_pools, singles)| Design::Hierarchical3 {
+                pool,
+                sub_pools,
+                singles
+            }),
         (2u32..7, 2u32..7, any::<bool>()).prop_map(|(rows, cols, master_pool)| Design::Array {
             rows,
             cols,
@@ -109,9 +115,15 @@ proptest! {
             prop_assert!(c.tests_per_person > 0.0);
             prop_assert!(c.expected_rounds >= 1.0 - 1e-12 && c.expected_rounds <= c.max_rounds as f64 + 1e-9);
         }
+        // designs that never misclassify with perfect tests (PC2 flags its
+        // ambiguous candidates; non-adaptive decoders guess)
+        let zero_error = !matches!(d, Design::NonAdaptive { .. } | Design::PoolCode { third_round: false, .. });
         if let Some(c) = exact_characteristics(&d, p, &Accuracy::perfect()).unwrap() {
-            prop_assert!(c.tests_per_person >= binary_entropy(p) - 1e-9, "{} beats the bound", d.label());
-            prop_assert!((c.sensitivity - 1.0).abs() < 1e-12 && (c.specificity - 1.0).abs() < 1e-12);
+            prop_assert!((0.0..=1.0 + 1e-9).contains(&c.sensitivity) && (0.0..=1.0 + 1e-9).contains(&c.specificity));
+            if zero_error {
+                prop_assert!(c.tests_per_person >= binary_entropy(p) - 1e-9, "{} beats the bound", d.label());
+                prop_assert!((c.sensitivity - 1.0).abs() < 1e-9 && (c.specificity - 1.0).abs() < 1e-9, "{} {:?}", d.label(), c);
+            }
         }
     }
 }
