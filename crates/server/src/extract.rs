@@ -63,9 +63,53 @@ pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
     })
 }
 
+/// The first text in a JSON value holding a NUL character, as a field
+/// path (`events.3.tube`): no database stores one (PostgreSQL refuses it,
+/// SQLite would cut C strings short), so it is refused at the edge, the
+/// same on both backends.
+fn nul_at(v: &Value, path: &mut Vec<String>) -> Option<String> {
+    match v {
+        Value::String(s) if s.contains('\0') => Some(path.join(".")),
+        Value::Array(a) => a.iter().enumerate().find_map(|(i, x)| {
+            path.push(i.to_string());
+            let r = nul_at(x, path);
+            path.pop();
+            r
+        }),
+        Value::Object(o) => o.iter().find_map(|(k, x)| {
+            if k.contains('\0') {
+                return Some(path.join("."));
+            }
+            path.push(k.clone());
+            let r = nul_at(x, path);
+            path.pop();
+            r
+        }),
+        _ => None,
+    }
+}
+
+/// Refuses a NUL character in any text of a request (422 `invalid_text`).
+pub(crate) fn no_nul(v: &Value) -> Result<(), ApiError> {
+    match nul_at(v, &mut Vec::new()) {
+        Some(field) => Err(nul_refusal(if field.is_empty() { "body" } else { &field })),
+        None => Ok(()),
+    }
+}
+
+fn nul_refusal(field: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_text",
+        "text may not contain a NUL character",
+    )
+    .with_field(field)
+}
+
 /// Turns a decoded body into the handler's type (400 `invalid_body` with
 /// serde's reason: a missing field, a wrong type, an unknown variant).
 pub(crate) fn typed<T: DeserializeOwned>(v: Value) -> Result<T, ApiError> {
+    no_nul(&v)?;
     serde_json::from_value(v).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -104,6 +148,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if parts.uri.query().is_some_and(|q| q.contains("%00")) {
+            return Err(nul_refusal("query"));
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Self(q.0))
@@ -120,6 +167,9 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if parts.uri.path().contains("%00") {
+            return Err(nul_refusal("path"));
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Self(p.0))

@@ -409,7 +409,9 @@ pub(crate) async fn check(
             if !is_json {
                 return Err(unsupported_media_type());
             }
-            json = Some(parse_json(&bytes)?);
+            let v = parse_json(&bytes)?;
+            crate::extract::no_nul(&v)?;
+            json = Some(v);
         } else if is_json {
             // Only for the audit entry: the handler refuses what is bad.
             json = parse_json(&bytes).ok();

@@ -791,3 +791,34 @@ async fn members_outside_a_grid_workers_scope_show_by_family_name_only() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nul_character_is_refused_at_the_edge_on_every_backend() {
+    for store in stores("fc-nul") {
+        let t = setup(store).await;
+        let (s, b) = post(
+            &t.srv.client,
+            &t.url("/api/v1/auth/login"),
+            json!({ "username": "admin\u{0}", "password": "x" }),
+        )
+        .await;
+        assert_eq!((s, error_code(&b).as_str()), (422, "invalid_text"), "{b}");
+        assert_eq!(b["error"]["field"], "username");
+        let (s, b) = post(
+            &t.as_in(Role::Sampler),
+            &t.url("/api/v1/sync"),
+            json!({ "device": "nul", "events": [
+                { "seq": 1, "at": "2022-06-13T04:00:00Z", "type": "add_point", "tube": "FC-N1", "point": "门把手\u{0}" } ] }),
+        )
+        .await;
+        assert_eq!((s, error_code(&b).as_str()), (422, "invalid_text"), "{b}");
+        assert_eq!(b["error"]["field"], "events.0.point");
+        let r = t
+            .as_in(Role::Command)
+            .get(t.url(&format!("/api/v1/persons?area={}&q=%00", t.w.f.community)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422);
+    }
+}
