@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_pool_blocks.sql")),
     (6, include_str!("../migrations/0006_pending_events.sql")),
     (7, include_str!("../migrations/0007_password_change.sql")),
+    (8, include_str!("../migrations/0008_response_truth.sql")),
 ];
 
 /// Applies the migrations this database has not seen, each in its own

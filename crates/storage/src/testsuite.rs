@@ -1100,7 +1100,10 @@ pub fn suspect_tube_opens_an_incident(store: &dyn Store) {
     let inc = &list[0];
     assert_eq!(inc.area.id, f.community);
     assert_eq!(inc.status, IncidentStatus::Open);
-    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    let d = store
+        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     let pool = d
         .members
         .iter()
@@ -1155,7 +1158,12 @@ pub fn suspect_tube_opens_an_incident(store: &dyn Store) {
             .is_empty()
     );
     assert_eq!(
-        store.incident_detail(inc.id).unwrap().unwrap().tasks.len(),
+        store
+            .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+            .unwrap()
+            .unwrap()
+            .tasks
+            .len(),
         d.tasks.len()
     );
     // A second non-negative tube of the same community joins.
@@ -1169,7 +1177,10 @@ pub fn suspect_tube_opens_an_incident(store: &dyn Store) {
     );
     let list = store.incidents().unwrap();
     assert_eq!(list.len(), 1, "joined, not opened");
-    let d2 = store.incident_detail(inc.id).unwrap().unwrap();
+    let d2 = store
+        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     let pending = d2
         .members
         .iter()
@@ -1196,14 +1207,17 @@ pub fn suspect_tube_opens_an_incident(store: &dyn Store) {
     // Coverage of the community in the routine round; a mark explains one.
     let expansion = inc.expansion_round.unwrap();
     store
-        .mark_person(crate::response::PersonMark {
-            round,
-            person: persons[0].id,
-            kind: MarkKind::Away,
-            note: String::new(),
-            at: ctx("t").at,
-            by: "网格员".into(),
-        })
+        .mark_person(
+            crate::response::PersonMark {
+                round,
+                person: persons[0].id,
+                kind: MarkKind::Away,
+                note: String::new(),
+                at: ctx("t").at,
+                by: "网格员".into(),
+            },
+            gridsweep_response::Playbook::default(),
+        )
         .unwrap()
         .unwrap();
     let c = store.coverage(f.community, round).unwrap().unwrap();
@@ -1212,7 +1226,10 @@ pub fn suspect_tube_opens_an_incident(store: &dyn Store) {
     let c = store.coverage(f.community, expansion).unwrap().unwrap();
     assert_eq!((c.total.sampled, c.total.missing), (0, 21));
     assert_eq!(store.person_marks(round).unwrap().len(), 1);
-    let report = store.incident_report(inc.id).unwrap().unwrap();
+    let report = store
+        .incident_report(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     // Pool members proper; the upgraded housemate is counted with the household.
     assert_eq!(report.retests.members, 19);
     assert_eq!(report.retests.pending, 19);
@@ -1242,6 +1259,7 @@ pub fn decisions_need_the_right_role(store: &dyn Store) {
                 reason: "疾控研判".into(),
                 by: "李医生".into(),
                 at: ctx("t").at,
+                clock: None,
             },
         )
         .unwrap()
@@ -1257,6 +1275,8 @@ pub fn decisions_need_the_right_role(store: &dyn Store) {
         role,
         at: ctx("t").at,
         note: None,
+        override_reason: None,
+        clock: None,
     };
     let e = store
         .decide(inc, verdict(Role::GridWorker), Playbook::default())
@@ -1272,7 +1292,10 @@ pub fn decisions_need_the_right_role(store: &dyn Store) {
         .unwrap()
         .unwrap_err();
     assert_eq!(e.code(), "decision_not_pending");
-    let d = store.incident_detail(inc).unwrap().unwrap();
+    let d = store
+        .incident_detail(inc, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     let dec = d.decisions.iter().find(|x| x.id == id).unwrap();
     assert_eq!(dec.decided_by.as_deref(), Some("王五"));
     assert_eq!(dec.decided_role, Some(Role::Cdc));
@@ -1298,6 +1321,7 @@ pub fn decisions_need_the_right_role(store: &dyn Store) {
                 reason: "试图提前解除".into(),
                 by: "张三".into(),
                 at: ctx("t").at,
+                clock: None,
             },
         )
         .unwrap()
@@ -1316,6 +1340,8 @@ pub fn decisions_need_the_right_role(store: &dyn Store) {
                 role: Role::DistrictCommand,
                 at: ctx("t").at,
                 note: None,
+                override_reason: None,
+                clock: None,
             },
             Playbook::default(),
         )
@@ -1384,7 +1410,10 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
     let inc = store.incidents().unwrap()[0].clone();
     let retest_round = inc.retest_round.unwrap();
     assert_eq!(store.round(retest_round).unwrap().unwrap().pool_size, 10);
-    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    let d = store
+        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     let pooled: Vec<&TaskView> = d
         .tasks
         .iter()
@@ -1430,7 +1459,10 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
         &asked[..5],
         &[13],
     );
-    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    let d = store
+        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     assert!(
         d.members
             .iter()
@@ -1462,7 +1494,10 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
         &pc3(),
         FITTED,
     );
-    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    let d = store
+        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     let status = |i: usize| {
         d.members
             .iter()
@@ -1509,14 +1544,23 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
             .any(|b| b.contains("1 人单管复核结果未出"))
     );
     // Replaying the response for a tube already read changes nothing.
-    let before = store.incident_detail(inc.id).unwrap().unwrap();
+    let before = store
+        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     assert!(
         store
             .respond_to_result(code.into(), ctx("t").at, pc3())
             .unwrap()
             .is_empty()
     );
-    assert_eq!(store.incident_detail(inc.id).unwrap().unwrap(), before);
+    assert_eq!(
+        store
+            .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+            .unwrap()
+            .unwrap(),
+        before
+    );
     // The single tube confirms: positive, and the CDC is asked to confirm the case.
     fitted_tube_result(
         store,
@@ -1528,7 +1572,10 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
         &pc3(),
         FITTED,
     );
-    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    let d = store
+        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     assert_eq!(
         d.members
             .iter()
@@ -1548,7 +1595,10 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
             .any(|x| x.kind == DecisionKind::ConfirmCase
                 && x.person.as_ref().map(|p| p.id) == Some(persons[13].id))
     );
-    let report = store.incident_report(inc.id).unwrap().unwrap();
+    let report = store
+        .incident_report(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (
             report.retests.members,
@@ -1584,7 +1634,10 @@ pub fn pool_code_third_round_resolves_two_positives(store: &dyn Store) {
         .unwrap()
         .retest_tubes;
     sample_asked(store, retest_round, site, "S2", &persons, &asked, &[0, 1]);
-    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    let d = store
+        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     let singles: Vec<&TaskView> = d
         .tasks
         .iter()
@@ -1621,7 +1674,10 @@ pub fn pool_code_third_round_resolves_two_positives(store: &dyn Store) {
             FITTED,
         );
     }
-    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    let d = store
+        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     let status = |i: usize| {
         d.members
             .iter()
@@ -1646,7 +1702,10 @@ pub fn pool_code_third_round_resolves_two_positives(store: &dyn Store) {
             || t.status == TaskStatus::Done
     ));
     // 1 pool + 6 code tubes + 4 singles = 11 tubes for 20 people, not 21.
-    let tubes = store.incident_report(inc.id).unwrap().unwrap();
+    let tubes = store
+        .incident_report(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     assert_eq!(tubes.retests.positive, 2);
 }
 
