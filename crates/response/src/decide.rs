@@ -115,6 +115,9 @@ impl Chain {
 /// (marked away / hospitalised / sampled elsewhere, or under isolation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompoundCoverage {
+    /// The incident whose control it is (a cascade controls its own).
+    #[serde(default)]
+    pub incident: i64,
     pub area: AreaBrief,
     pub roster: u64,
     pub sampled: u64,

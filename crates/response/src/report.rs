@@ -744,7 +744,12 @@ impl Report {
         for c in &self.coverage {
             let _ = writeln!(
                 s,
-                "覆盖 {}：应检 {} 人，已采 {}，已说明 {}，缺 {}，覆盖 {}%{}",
+                "覆盖 {}{}：应检 {} 人，已采 {}，已说明 {}，缺 {}，覆盖 {}%{}",
+                if c.incident == self.incident.id {
+                    String::new()
+                } else {
+                    format!("#{} ", c.incident)
+                },
                 c.area.name,
                 fmt_n(c.roster),
                 fmt_n(c.sampled),

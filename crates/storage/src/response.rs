@@ -954,6 +954,7 @@ fn compound_coverage(
             }
         }
         let mut c = CompoundCoverage {
+            incident: info.id,
             area: brief,
             roster: people.len() as u64,
             sampled: 0,

@@ -1230,9 +1230,19 @@ pub fn suspect_tube_opens_an_incident(store: &dyn Store) {
         .incident_report(inc.id, &gridsweep_response::Playbook::default())
         .unwrap()
         .unwrap();
-    // Pool members proper; the upgraded housemate is counted with the household.
-    assert_eq!(report.retests.members, 19);
-    assert_eq!(report.retests.pending, 19);
+    // Everyone awaiting a retest is counted, whatever else they are: the
+    // 19 pool members and the housemate found in a tube of their own.
+    assert_eq!(report.retests.members, 20);
+    assert_eq!(report.retests.pending, 20);
+    assert!(
+        store
+            .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+            .unwrap()
+            .unwrap()
+            .blockers
+            .contains(&"20 人单管复核结果未出".to_string()),
+        "and every one of them blocks"
+    );
     assert!(report.all_clear_at.is_none());
 }
 
