@@ -159,6 +159,22 @@ impl PgTx<'_, '_> {
 }
 
 impl ResponseTx for PgTx<'_, '_> {
+    fn peek_tube(
+        &mut self,
+        barcode: &str,
+    ) -> StoreResult<Option<gridsweep_storage::pipeline::TubeRow>> {
+        // No FOR UPDATE: another request may be resulting this tube and
+        // waiting for the response lock this transaction holds.
+        self.0
+            .query_opt(
+                &format!("SELECT {TUBE_COLS} FROM tubes WHERE barcode = $1"),
+                &[&barcode],
+            )
+            .map_err(db_err)?
+            .map(|r| tube_row(&r))
+            .transpose()
+    }
+
     fn next_id(&mut self, kind: &str) -> StoreResult<i64> {
         self.ex(
             "INSERT INTO id_counters(kind, next_id) VALUES ($1, 1) ON CONFLICT DO NOTHING",

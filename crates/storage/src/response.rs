@@ -87,6 +87,14 @@ pub struct PoolBlock {
 pub trait ResponseTx: PipelineTx {
     /// Next id of a named sequence (incident, order, task, decision).
     fn next_id(&mut self, kind: &str) -> StoreResult<i64>;
+    /// A tube as stored, read without locking it: the response looks at
+    /// other tubes of an incident (their chains) while their own results
+    /// may be arriving, and must not wait on them while holding the
+    /// response lock (a backend whose [`PipelineTx::tube`] locks the row
+    /// overrides this).
+    fn peek_tube(&mut self, barcode: &str) -> StoreResult<Option<TubeRow>> {
+        self.tube(barcode)
+    }
     fn tube_persons(&mut self, tube: &str) -> StoreResult<Vec<PersonId>>;
     fn person_facts(&mut self, ids: &[PersonId]) -> StoreResult<Vec<PersonFact>>;
     fn household_residents(&mut self, household: AreaId) -> StoreResult<Vec<PersonFact>>;
@@ -790,7 +798,9 @@ fn resample_done(
         if code == t.barcode {
             continue;
         }
-        let Some(r) = tx.tube(&code)? else { continue };
+        let Some(r) = tx.peek_tube(&code)? else {
+            continue;
+        };
         let before = r.resulted_at.is_some_and(|done| done <= t.opened_at);
         if r.kind != TubeKind::Environmental || r.site != t.site || !before {
             continue;
@@ -849,7 +859,7 @@ fn incident_chains(tx: &mut dyn ResponseTx, info: &IncidentInfo) -> StoreResult<
     }
     let mut out = Vec::new();
     for (code, role) in candidates {
-        let Some(tube) = tx.tube(&code)? else {
+        let Some(tube) = tx.peek_tube(&code)? else {
             continue;
         };
         let Some(result) = tx.current_result(&code)? else {
@@ -2122,7 +2132,7 @@ fn incident_data(
         if *role != TubeRole::Trigger {
             continue;
         }
-        if let Some(t) = tx.tube(code)? {
+        if let Some(t) = tx.peek_tube(code)? {
             let result = tx.current_result(code)?;
             let (site_name, site_path) = tx
                 .site_place(t.site)?
