@@ -462,6 +462,120 @@ mod tests {
         assert_eq!(e.code(), "decision_not_pending");
     }
 
+    fn chain(role: crate::report::TubeRole, resolved: bool) -> Chain {
+        Chain {
+            tube: "KM1-1-0004".into(),
+            role,
+            kind: gridsweep_domain::pipeline::TubeKind::Human,
+            outcome: Some(Outcome::Positive),
+            site: "春藤核酸采样小屋".into(),
+            resulted_at: None,
+            persons: 20,
+            awaiting: if resolved { 0 } else { 20 },
+            cases: 0,
+            disinfected: false,
+            resampled: false,
+            resolved,
+        }
+    }
+
+    fn compound(roster: u64, sampled: u64, accounted: u64) -> CompoundCoverage {
+        CompoundCoverage {
+            incident: 1,
+            area: AreaBrief {
+                id: gridsweep_domain::AreaId::new(5).unwrap(),
+                level: gridsweep_domain::AreaLevel::Compound,
+                name: "百合御府".into(),
+            },
+            roster,
+            sampled,
+            accounted,
+            missing: roster - sampled - accounted,
+            lifted: false,
+        }
+    }
+
+    /// A reactive expansion tube blocks until its chain resolves, and
+    /// then lifting is proposed (the tally still counts it non-negative).
+    #[test]
+    fn a_reactive_tube_blocks_until_its_chain_resolves() {
+        let pb = Playbook::default();
+        let tally = TubeTally {
+            tubes: 23,
+            resulted: 23,
+            non_negative: 1,
+        };
+        let mut f = facts(vec![], tally);
+        f.chains = vec![chain(crate::report::TubeRole::Expansion, false)];
+        assert_eq!(
+            lift_blockers(&f),
+            vec!["扩面筛查 KM1-1-0004 非阴性：20 人待复核".to_string()]
+        );
+        assert!(evaluate(&pb, &f).is_empty());
+        f.chains[0] = chain(crate::report::TubeRole::Expansion, true);
+        assert!(lift_blockers(&f).is_empty());
+        let p = evaluate(&pb, &f);
+        assert_eq!(p.len(), 1);
+        assert!(
+            p[0].reason.contains("1 管非阴性，其处置链均已闭环"),
+            "{}",
+            p[0].reason
+        );
+        // A non-negative tube with no chain on record still blocks.
+        f.chains.clear();
+        assert_eq!(lift_blockers(&f), vec!["扩面筛查 1 管非阴性".to_string()]);
+    }
+
+    /// Anyone awaiting a retest blocks, a household member included.
+    #[test]
+    fn everyone_awaiting_a_retest_blocks() {
+        let f = facts(
+            vec![member(
+                1,
+                MemberKind::Household,
+                MemberStatus::PendingRetest,
+            )],
+            TubeTally {
+                tubes: 1,
+                resulted: 1,
+                non_negative: 0,
+            },
+        );
+        assert_eq!(lift_blockers(&f), vec!["1 人单管复核结果未出".to_string()]);
+    }
+
+    /// Coverage below the requirement blocks (overridably); unknown
+    /// coverage never lets a lift be proposed.
+    #[test]
+    fn coverage_gates_the_lift() {
+        let mut pb = Playbook::default();
+        let tally = TubeTally {
+            tubes: 8,
+            resulted: 8,
+            non_negative: 0,
+        };
+        let mut f = facts(vec![], tally);
+        f.coverage = None;
+        assert!(evaluate(&pb, &f).is_empty(), "coverage not known");
+        f.coverage = Some(vec![compound(281, 155, 20)]);
+        let b = blockers(&f, 100);
+        assert_eq!(b.len(), 1);
+        assert!(b[0].overridable);
+        assert_eq!(
+            b[0].text,
+            "百合御府 覆盖 62%（应检 281，已采 155，已说明 20，缺 106 人），未达解除要求 100%"
+        );
+        assert!(evaluate(&pb, &f).is_empty());
+        pb.lift_coverage_percent = 60;
+        assert_eq!(evaluate(&pb, &f).len(), 1, "62 % meets a 60 % playbook");
+        // 100 % means nobody missing: 280 of 281 is not enough.
+        f.coverage = Some(vec![compound(281, 270, 10)]);
+        assert_eq!(compound(281, 270, 10).percent(), 99);
+        assert!(!compound(281, 270, 10).meets(100));
+        assert!(compound(281, 271, 10).meets(100));
+        assert_eq!(compound(0, 0, 0).percent(), 100);
+    }
+
     fn status() -> impl Strategy<Value = MemberStatus> {
         prop::sample::select(MemberStatus::ALL.to_vec())
     }

@@ -937,6 +937,85 @@ mod tests {
         assert_eq!(duration_hm(13 * 60 + 50), "13 h 50 m");
     }
 
+    fn empty() -> IncidentData {
+        IncidentData {
+            info: info(),
+            members: vec![],
+            orders: vec![],
+            tasks: vec![],
+            decisions: vec![],
+            timeline: vec![],
+            tubes: vec![],
+            samples: vec![],
+            chains: vec![],
+            coverage: vec![],
+            blockers: vec![],
+            alerted: vec![],
+        }
+    }
+
+    fn mobilised(at: DateTime<Utc>, text: &str, by: &str) -> EntryView {
+        EntryView {
+            incident: 1,
+            at,
+            actor: by.into(),
+            kind: TimelineKind::Mobilised,
+            text: text.into(),
+        }
+    }
+
+    /// Every grid level's report is kept: two sub-districts in place are
+    /// two lines, not one per role.
+    #[test]
+    fn every_mobilisation_line_is_kept() {
+        let mut d = empty();
+        d.timeline = vec![
+            mobilised(
+                at(3, 20),
+                "街道办事处 梧桐街办事处",
+                "梧桐街办事处 带班领导",
+            ),
+            mobilised(
+                at(3, 40),
+                "街道办事处 冬青街办事处",
+                "冬青街办事处 带班领导",
+            ),
+            mobilised(at(3, 20), "社区 瓦屋李社区", "瓦屋李社区 书记"),
+        ];
+        let r = build(&d, &[]);
+        assert_eq!(r.mobilisation.len(), 3);
+        let text = r.to_text();
+        assert!(
+            text.contains("网格到位 03:40 街道办事处（冬青街办事处 带班领导）"),
+            "{text}"
+        );
+    }
+
+    /// Across midnight times carry their date; a lift recorded before the
+    /// opening gives no duration rather than a negative one; what blocks is
+    /// said in the conclusion.
+    #[test]
+    fn dates_durations_and_blockers() {
+        let mut d = empty();
+        d.info.closed_at = Some(at(3, 4) + chrono::Duration::hours(22));
+        d.timeline = vec![mobilised(at(3, 20), "社区 瓦屋李社区", "书记")];
+        let r = build(&d, &[]);
+        assert!(r.spans_days);
+        assert_eq!(r.time_to_all_clear.as_deref(), Some("22 h 00 m"));
+        assert!(r.conclusion.contains("06-14 01:04"), "{}", r.conclusion);
+        let mut d = empty();
+        d.info.closed_at = Some(at(2, 0));
+        let r = build(&d, &[]);
+        assert_eq!(r.time_to_all_clear_minutes, None);
+        assert!(!r.spans_days);
+        let mut d = empty();
+        d.info.status = IncidentStatus::Open;
+        d.info.closed_at = None;
+        d.blockers = vec!["3 人单管复核结果未出".into()];
+        let r = build(&d, &[]);
+        assert_eq!(r.conclusion, "处置中，管控继续：#1：3 人单管复核结果未出。");
+    }
+
     proptest! {
         /// Counts are computed from the samples: person-times are the
         /// human swabs, points the environmental ones, and the total is the
