@@ -132,11 +132,9 @@ impl CompoundCoverage {
     /// Sampled or accounted for, in whole per cent rounded down (100 only
     /// when nobody is missing; an empty roster is fully covered).
     pub fn percent(&self) -> u64 {
-        if self.roster == 0 {
-            100
-        } else {
-            (self.sampled + self.accounted) * 100 / self.roster
-        }
+        ((self.sampled + self.accounted) * 100)
+            .checked_div(self.roster)
+            .unwrap_or(100)
     }
 
     /// Whether the compound meets a requirement of `required` per cent.

@@ -897,14 +897,12 @@ fn incident_chains(tx: &mut dyn ResponseTx, info: &IncidentInfo) -> StoreResult<
             }
             TubeKind::Environmental => {
                 let prefix = chain_prefix(&code);
-                let done = |kind: TaskKind| {
-                    let mine: Vec<&TaskView> = tasks
-                        .iter()
-                        .filter(|k| k.kind == kind && k.title.starts_with(&prefix))
-                        .collect();
-                    !mine.is_empty() && mine.iter().all(|k| k.status == TaskStatus::Done)
-                };
-                c.disinfected = done(TaskKind::Disinfection);
+                let mine: Vec<&TaskView> = tasks
+                    .iter()
+                    .filter(|k| k.kind == TaskKind::Disinfection && k.title.starts_with(&prefix))
+                    .collect();
+                c.disinfected =
+                    !mine.is_empty() && mine.iter().all(|k| k.status == TaskStatus::Done);
                 c.resampled = expansion.iter().any(|o| {
                     o.tube.barcode != code
                         && o.tube.kind == TubeKind::Environmental
