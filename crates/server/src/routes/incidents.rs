@@ -182,17 +182,25 @@ pub async fn live(
             let r = s
                 .incident_report(id, &playbook)?
                 .ok_or_else(|| unknown(id))?;
-            let mut compounds: Vec<(AreaBrief, Tally)> = Vec::new();
-            if let Some(round) = d.info.expansion_round {
-                for area in r.controls.iter().filter_map(|o| o.area.as_ref()) {
-                    if compounds.iter().any(|(a, _)| a.id == area.id) {
-                        continue;
-                    }
-                    if let Ok(c) = s.coverage(area.id, round)? {
-                        compounds.push((area.clone(), c.total));
-                    }
-                }
-            }
+            // Coverage over the incident's rounds, as the report and the
+            // lift rule count it: a retested member is covered, an
+            // isolated or marked resident accounted for.
+            let compounds: Vec<(AreaBrief, Tally)> = r
+                .coverage
+                .iter()
+                .filter(|c| c.incident == id)
+                .map(|c| {
+                    (
+                        c.area.clone(),
+                        Tally {
+                            roster: c.roster,
+                            sampled: c.sampled,
+                            explained: c.accounted,
+                            missing: c.missing,
+                        },
+                    )
+                })
+                .collect();
             Ok(gridsweep_response::live::live(
                 &r,
                 &d.tasks,
