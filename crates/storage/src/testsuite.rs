@@ -1617,6 +1617,76 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
         ),
         (20, 19, 1)
     );
+    // The case's building holds 8 more residents next door; a playbook
+    // capping same-building contacts at 5 takes 5 of them, and says so.
+    let f = other_household_of(store, &persons[0]);
+    let next_door: Vec<NewPerson> = (0..8)
+        .map(|i| person(store, &format!("邻居{i}"), 700 + i * 2 + 1, &f))
+        .collect();
+    store
+        .write_population(&PopulationBatch {
+            persons: next_door,
+            ..Default::default()
+        })
+        .unwrap();
+    let case = d
+        .decisions
+        .iter()
+        .find(|x| x.kind == DecisionKind::ConfirmCase)
+        .unwrap();
+    let capped = gridsweep_response::Playbook {
+        max_building_contacts: 5,
+        ..pc3()
+    };
+    store
+        .decide(
+            inc.id,
+            crate::response::Verdict {
+                decision: case.id,
+                confirm: true,
+                by: "疾控".into(),
+                role: Role::Cdc,
+                at: case.proposed_at + chrono::Duration::minutes(30),
+                note: None,
+                override_reason: None,
+                clock: None,
+            },
+            capped,
+        )
+        .unwrap()
+        .unwrap();
+    let child = store.incidents().unwrap()[0].clone();
+    assert_eq!(child.parent, Some(inc.id));
+    let cd = store
+        .incident_detail(child.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
+    let contacts = cd
+        .members
+        .iter()
+        .filter(|m| m.kind == MemberKind::Contact)
+        .count();
+    assert_eq!(contacts, 19 + 5, "the household and 5 of the 8 next door");
+    assert!(
+        cd.timeline
+            .iter()
+            .any(|e| e.text
+                == "同楼栋 28 人，按预案上限 max_building_contacts = 5 纳入密接，3 人未纳入"),
+        "{:?}",
+        cd.timeline
+    );
+}
+
+/// The other household of the fixture's building (the one `p` does not
+/// live in).
+fn other_household_of(store: &dyn Store, p: &NewPerson) -> AreaNode {
+    let building = store.area(p.household).unwrap().unwrap().parent.unwrap();
+    store
+        .children(building)
+        .unwrap()
+        .into_iter()
+        .find(|h| h.id != p.household)
+        .unwrap()
 }
 
 /// Two positives in the pool: the code tubes are ambiguous, the decoder
