@@ -104,7 +104,13 @@ fn scenario_path(name: &str) -> String {
 
 /// Replays `file` with `--json`: stdout must be the report and nothing else.
 fn replay(url: &str, file: &str) -> (Value, String) {
-    let out = gridsweep(&["demo", "--json", "--scenario", file, "--database-url", url]);
+    replay_with(url, file, &[])
+}
+
+fn replay_with(url: &str, file: &str, extra: &[&str]) -> (Value, String) {
+    let mut args = vec!["demo", "--json", "--scenario", file, "--database-url", url];
+    args.extend_from_slice(extra);
+    let out = gridsweep(&args);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "demo failed: {stderr}");
     let text = String::from_utf8(out.stdout).unwrap();
@@ -133,7 +139,29 @@ fn coverage<'a>(r: &'a Value, compound: &str) -> &'a Value {
 fn reactive_expansion_tubes_have_their_chains_and_then_lift() {
     for db in populations("reactive") {
         let url = copy_of(&db, "reactive");
-        let (r, _) = replay(&url, &scenario_path("reactive-expansion.toml"));
+        let dir = scratch_dir("reactive-files");
+        let (html, xlsx) = (dir.join("report.html"), dir.join("report.xlsx"));
+        let (r, _) = replay_with(
+            &url,
+            &scenario_path("reactive-expansion.toml"),
+            &[
+                "--html",
+                html.to_str().unwrap(),
+                "--xlsx",
+                xlsx.to_str().unwrap(),
+            ],
+        );
+        // The page shows the reactive tubes' chains and the coverage.
+        let page = std::fs::read_to_string(&html).unwrap();
+        assert!(page.contains("<td>扩面筛查 KM1-1-0004</td>"), "chain row");
+        assert!(
+            page.contains("<td>扩面筛查 HJ1-1-01（环境）</td>"),
+            "chain row"
+        );
+        assert!(page.contains(
+            "<td>百合御府</td><td>415</td><td>415</td><td>0</td><td>0</td><td>100%</td>"
+        ));
+        assert!(std::fs::metadata(&xlsx).unwrap().len() > 0);
         let e = &r["expansion"];
         // 21 human tubes, all counted — the reactive one too.
         assert_eq!(e["tubes"], 21);

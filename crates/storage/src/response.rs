@@ -1535,6 +1535,9 @@ fn propose_due(
     let Some(info) = tx.incident(inc)? else {
         return Ok(vec![]);
     };
+    // A proposal never predates its incident, whatever clock a result
+    // carried.
+    let at = at.max(info.opened_at);
     let f = facts(tx, &info, false)?;
     let proposals = evaluate(pb, &f);
     if proposals.is_empty() {
