@@ -631,3 +631,42 @@ fn malformed_files_are_refused_before_any_write() {
         assert_eq!(coverage(&r, "牡丹佳苑")["sampled"], 155);
     }
 }
+
+/// A replay that passes every check but is refused midway by the server
+/// (command tries to lift by override while two cases stand: 409
+/// `conditions_changed`) has by then written rounds, tubes, results and
+/// incidents — in its scratch copy. The database is left as it was.
+#[test]
+fn a_replay_failing_midway_leaves_the_database_as_it_was() {
+    let text = std::fs::read_to_string(scenario_path("two-cases.toml")).unwrap()
+        + "\n[[decisions]]\nat = \"09:10\"\nkind = \"lift_and_close\"\nby = \"高新区疫情指挥部 指挥长\"\nrole = \"district_command\"\noverride = \"试图在确诊病例存在时解除\"\n";
+    for db in populations("midway") {
+        let url = copy_of(&db, "midway");
+        let dir = scratch_dir("midway-file");
+        let file = dir.join("two-cases-lift.toml");
+        std::fs::write(&file, &text).unwrap();
+        let counts = row_counts(&url);
+        let bytes = url
+            .strip_prefix("sqlite://")
+            .map(|p| std::fs::read(p).unwrap());
+        let out = gridsweep(&[
+            "demo",
+            "--json",
+            "--scenario",
+            file.to_str().unwrap(),
+            "--database-url",
+            &url,
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(stderr.contains("conditions_changed"), "{stderr}");
+        assert!(stderr.contains("the database is unchanged"), "{stderr}");
+        // It got far: the incident and its cascades were opened first.
+        assert!(stderr.contains("incident #1 opened"), "{stderr}");
+        assert_eq!(row_counts(&url), counts, "the database changed");
+        if let Some(before) = bytes {
+            let after = std::fs::read(url.strip_prefix("sqlite://").unwrap()).unwrap();
+            assert!(after == before, "the file changed");
+        }
+    }
+}
