@@ -442,6 +442,18 @@ fn marks_complete_coverage_and_an_overnight_incident_shows_dates() {
         );
         assert!(text.contains("预案(playbook)"), "{text}");
         assert!(!text.contains("覆盖率未达标提前解除"), "{text}");
+        // `[lab] name` is honoured: the results came from that lab's account.
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let c = rusqlite::Connection::open(path).unwrap();
+            let lab: String = c
+                .query_row(
+                    "SELECT lab FROM users WHERE username = 'drill-lab'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(lab, "凯旋路第三方医学检验所");
+        }
     }
 }
 

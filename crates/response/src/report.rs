@@ -811,6 +811,15 @@ impl Report {
                 d.decided_by.as_deref().unwrap_or("")
             );
         }
+        // Notes the playbook or command put on record (a contact cap that
+        // left residents out, an override and the shortfall it passed).
+        for e in self
+            .timeline
+            .iter()
+            .filter(|e| e.kind == TimelineKind::Note)
+        {
+            let _ = writeln!(s, "记录 {} {}：{}", self.clock(e.at), e.actor, e.text);
+        }
         for b in &self.blockers {
             let _ = writeln!(s, "未解除原因 {b}");
         }
