@@ -2,7 +2,7 @@
 // district, and talks to its API over HTTP.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,15 +22,22 @@ export function binaryPath() {
 
 /** Starts `serve --demo` on a fresh database; `{ drill: true }` first
  * replays the 6·13 drill into it (`gridsweep demo`), so the pages show a
- * whole incident from alert to all-clear. */
-export async function startServer({ drill = false, demo = true } = {}) {
+ * whole incident from alert to all-clear; `{ playbook: 'TOML' }` serves
+ * with that playbook. */
+export async function startServer({ drill = false, demo = true, playbook = null } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gridsweep-web-'));
   const db = `sqlite://${join(dir, 'gs.db')}`;
+  const playbookArgs = [];
+  if (playbook !== null) {
+    const file = join(dir, 'playbook.toml');
+    writeFileSync(file, playbook);
+    playbookArgs.push('--playbook', file);
+  }
   if (drill) {
     const r = spawnSync(binaryPath(), ['--database-url', db, 'demo'], { encoding: 'utf8', timeout: 300_000 });
     if (r.status !== 0) throw new Error(`gridsweep demo failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   }
-  const args = ['serve', ...(demo ? ['--demo'] : []), '--addr', '127.0.0.1:0', '--database-url', db];
+  const args = ['serve', ...(demo ? ['--demo'] : []), ...playbookArgs, '--addr', '127.0.0.1:0', '--database-url', db];
   const proc = spawn(binaryPath(), args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },

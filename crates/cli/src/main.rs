@@ -164,8 +164,16 @@ fn main() -> Result<()> {
             what: BenchWhat::Alert(args),
         } => commands::bench_alert::run(args),
         Command::Demo(args) => {
-            let store = store::open(&cfg.database_url)?;
-            commands::demo::run(store, args)
+            if !cfg.database_url.starts_with("sqlite:")
+                && !cfg.database_url.starts_with("postgres://")
+                && !cfg.database_url.starts_with("postgresql://")
+            {
+                anyhow::bail!(
+                    "database URL must start with sqlite:// or postgres://, got {:?}",
+                    cfg.database_url
+                );
+            }
+            commands::demo::run(&cfg.database_url, args)
         }
     }
 }

@@ -110,6 +110,29 @@ fn drill_613_figure_for_figure() {
         );
         assert_eq!(r["savings"]["tests_used"], 360);
         assert!(r["cascades"].as_array().unwrap().is_empty());
+        // Coverage per controlled compound, over the incident's rounds: on
+        // the day controls were lifted before every resident was sampled
+        // or accounted for, so the lift is an override with its reason.
+        let coverage = r["coverage"].as_array().unwrap();
+        assert_eq!(coverage.len(), 5);
+        for c in coverage {
+            let sum = c["sampled"].as_u64().unwrap()
+                + c["accounted"].as_u64().unwrap()
+                + c["missing"].as_u64().unwrap();
+            assert_eq!(c["roster"].as_u64().unwrap(), sum, "{c}");
+            assert_eq!(c["lifted"], true);
+        }
+        let school = coverage
+            .iter()
+            .find(|c| c["area"]["name"] == "高新区第三十七中学")
+            .unwrap();
+        assert!(school["missing"].as_u64().unwrap() > 0, "{school}");
+        assert_eq!(r["overrides"].as_array().unwrap().len(), 1);
+        assert!(r["conclusion"].as_str().unwrap().contains("提前解除"));
+        // The trigger tube's chain is resolved; nothing else was reactive.
+        let chains = r["chains"].as_array().unwrap();
+        assert_eq!(chains.len(), 1);
+        assert_eq!(chains[0]["resolved"], true);
     }
 }
 

@@ -34,6 +34,115 @@ pub struct DecisionFact {
     pub status: DecisionStatus,
 }
 
+/// One non-negative tube's chain of follow-ups (SPEC §8: every
+/// non-negative tube has its own chain — trigger, expansion, environmental
+/// or retest — and the incident closes only when every chain is resolved).
+/// A human tube's chain is resolved when each of its persons has a retest
+/// answer that is not a case; an environmental tube's when its points are
+/// disinfected and a later resampling of its site came back negative.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chain {
+    pub tube: String,
+    pub role: crate::report::TubeRole,
+    pub kind: gridsweep_domain::pipeline::TubeKind,
+    pub outcome: Option<gridsweep_domain::pipeline::Outcome>,
+    pub site: String,
+    pub resulted_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Persons in the tube (0 for an environmental tube).
+    pub persons: u32,
+    /// Of them, still awaiting a retest answer.
+    pub awaiting: u32,
+    /// Of them, retest positive or confirmed.
+    pub cases: u32,
+    /// Environmental: disinfection task done.
+    pub disinfected: bool,
+    /// Environmental: a later tube of the site resulted negative.
+    pub resampled: bool,
+    pub resolved: bool,
+}
+
+impl Chain {
+    /// What the chain still waits for, in staff's words (empty when resolved).
+    pub fn waiting_for(&self) -> String {
+        if self.resolved {
+            return String::new();
+        }
+        match self.kind {
+            gridsweep_domain::pipeline::TubeKind::Human => {
+                let mut w = Vec::new();
+                if self.awaiting > 0 {
+                    w.push(format!("{} 人待复核", self.awaiting));
+                }
+                if self.cases > 0 {
+                    w.push(format!("{} 人复核阳性", self.cases));
+                }
+                if w.is_empty() {
+                    w.push("待复核".to_string());
+                }
+                w.join("，")
+            }
+            gridsweep_domain::pipeline::TubeKind::Environmental => {
+                let mut w = Vec::new();
+                if !self.disinfected {
+                    w.push("待消杀");
+                }
+                if !self.resampled {
+                    w.push("待复采阴性");
+                }
+                w.join("，")
+            }
+        }
+    }
+
+    /// "扩面筛查 KM1-1-0003（环境）".
+    pub fn label(&self) -> String {
+        let role = match self.role {
+            crate::report::TubeRole::Trigger => "触发管",
+            crate::report::TubeRole::Expansion => "扩面筛查",
+            crate::report::TubeRole::Retest => "复核管",
+        };
+        match self.kind {
+            gridsweep_domain::pipeline::TubeKind::Human => format!("{role} {}", self.tube),
+            gridsweep_domain::pipeline::TubeKind::Environmental => {
+                format!("{role} {}（环境）", self.tube)
+            }
+        }
+    }
+}
+
+/// A controlled compound's coverage over the incident's rounds: every
+/// resident sampled in the expansion or retest round, or accounted for
+/// (marked away / hospitalised / sampled elsewhere, or under isolation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompoundCoverage {
+    /// The incident whose control it is (a cascade controls its own).
+    #[serde(default)]
+    pub incident: i64,
+    pub area: AreaBrief,
+    pub roster: u64,
+    pub sampled: u64,
+    /// Not sampled but accounted for.
+    pub accounted: u64,
+    pub missing: u64,
+    /// The control is lifted.
+    pub lifted: bool,
+}
+
+impl CompoundCoverage {
+    /// Sampled or accounted for, in whole per cent rounded down (100 only
+    /// when nobody is missing; an empty roster is fully covered).
+    pub fn percent(&self) -> u64 {
+        ((self.sampled + self.accounted) * 100)
+            .checked_div(self.roster)
+            .unwrap_or(100)
+    }
+
+    /// Whether the compound meets a requirement of `required` per cent.
+    pub fn meets(&self, required: u32) -> bool {
+        (self.sampled + self.accounted) * 100 >= u64::from(required) * self.roster
+    }
+}
+
 /// What the rules look at.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Facts {
@@ -41,6 +150,22 @@ pub struct Facts {
     pub members: Vec<MemberFact>,
     pub expansion: TubeTally,
     pub decisions: Vec<DecisionFact>,
+    /// Every non-negative tube's chain.
+    #[serde(default)]
+    pub chains: Vec<Chain>,
+    /// The compounds still under static control, with their coverage;
+    /// `None` when not computed (the caller found other blockers first).
+    #[serde(default)]
+    pub coverage: Option<Vec<CompoundCoverage>>,
+}
+
+/// Why controls may not be lifted yet. `overridable` blockers (coverage
+/// below the playbook's requirement) may be passed by an explicit,
+/// recorded override with a reason; the others never.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blocker {
+    pub text: String,
+    pub overridable: bool,
 }
 
 /// A decision the playbook proposes.
@@ -63,20 +188,24 @@ pub fn retest_status(outcome: Outcome, grey_zone: bool) -> MemberStatus {
     }
 }
 
-fn needs_retest(kind: MemberKind) -> bool {
-    matches!(kind, MemberKind::PoolMember | MemberKind::Contact)
-}
-
 /// Why controls may not be lifted yet; empty when they may.
 pub fn lift_blockers(f: &Facts) -> Vec<String> {
+    blockers(f, 100).into_iter().map(|b| b.text).collect()
+}
+
+/// The blockers that no override passes: people awaiting retests, cases,
+/// tubes without results, unresolved chains.
+pub fn hard_blockers(f: &Facts) -> Vec<String> {
     let mut out = Vec::new();
     if f.status != IncidentStatus::Open {
         out.push("事件已结案".to_string());
     }
+    // Everyone awaiting a retest blocks, whatever else they are (a
+    // household member found in a reactive tube of their own included).
     let pending = f
         .members
         .iter()
-        .filter(|m| needs_retest(m.kind) && m.status == MemberStatus::PendingRetest)
+        .filter(|m| m.status == MemberStatus::PendingRetest)
         .count();
     if pending > 0 {
         out.push(format!("{pending} 人单管复核结果未出"));
@@ -98,8 +227,51 @@ pub fn lift_blockers(f: &Facts) -> Vec<String> {
             f.expansion.tubes - f.expansion.resulted
         ));
     }
-    if f.expansion.non_negative > 0 {
-        out.push(format!("扩面筛查 {} 管非阴性", f.expansion.non_negative));
+    for c in f.chains.iter().filter(|c| !c.resolved) {
+        out.push(format!("{} 非阴性：{}", c.label(), c.waiting_for()));
+    }
+    // A non-negative expansion tube without a chain on record (never
+    // expected: each is linked when resulted) still blocks.
+    let chained = f
+        .chains
+        .iter()
+        .filter(|c| c.role == crate::report::TubeRole::Expansion)
+        .count() as u32;
+    if f.expansion.non_negative > chained {
+        out.push(format!(
+            "扩面筛查 {} 管非阴性",
+            f.expansion.non_negative - chained
+        ));
+    }
+    out
+}
+
+/// Every blocker, hard ones first, then each controlled compound below
+/// `required` per cent coverage (when coverage was computed).
+pub fn blockers(f: &Facts, required: u32) -> Vec<Blocker> {
+    let mut out: Vec<Blocker> = hard_blockers(f)
+        .into_iter()
+        .map(|text| Blocker {
+            text,
+            overridable: false,
+        })
+        .collect();
+    for c in f.coverage.iter().flatten() {
+        if !c.lifted && !c.meets(required) {
+            out.push(Blocker {
+                text: format!(
+                    "{} 覆盖 {}%（应检 {}，已采 {}，已说明 {}，缺 {} 人），未达解除要求 {}%",
+                    c.area.name,
+                    c.percent(),
+                    c.roster,
+                    c.sampled,
+                    c.accounted,
+                    c.missing,
+                    required
+                ),
+                overridable: true,
+            });
+        }
     }
     out
 }
@@ -141,14 +313,31 @@ pub fn evaluate(pb: &Playbook, f: &Facts) -> Vec<Proposal> {
             _ => {}
         }
     }
-    if lift_blockers(f).is_empty() && !on_record(f, DecisionKind::LiftAndClose, None) {
+    // Lift only with nothing blocking — coverage included: a proposal is
+    // never made while coverage is unknown or short of the requirement.
+    if f.coverage.is_some()
+        && blockers(f, pb.lift_coverage_percent).is_empty()
+        && !on_record(f, DecisionKind::LiftAndClose, None)
+    {
+        let reactive = f
+            .chains
+            .iter()
+            .filter(|c| c.role != crate::report::TubeRole::Trigger)
+            .count();
         out.push(Proposal {
             kind: DecisionKind::LiftAndClose,
             person: None,
-            reason: format!(
-                "单管复核及扩面筛查 {} 管全部阴性：解除全部管控并结案",
-                f.expansion.tubes
-            ),
+            reason: if reactive == 0 {
+                format!(
+                    "单管复核及扩面筛查 {} 管全部阴性：解除全部管控并结案",
+                    f.expansion.tubes
+                )
+            } else {
+                format!(
+                    "扩面筛查 {} 管中 {reactive} 管非阴性，其处置链均已闭环；单管复核全部完成，管控区域覆盖达标：解除全部管控并结案",
+                    f.expansion.tubes
+                )
+            },
         });
     }
     out
@@ -203,6 +392,8 @@ mod tests {
             members,
             expansion: tally,
             decisions: vec![],
+            chains: vec![],
+            coverage: Some(vec![]),
         }
     }
 
@@ -267,6 +458,120 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.code(), "decision_not_pending");
+    }
+
+    fn chain(role: crate::report::TubeRole, resolved: bool) -> Chain {
+        Chain {
+            tube: "KM1-1-0004".into(),
+            role,
+            kind: gridsweep_domain::pipeline::TubeKind::Human,
+            outcome: Some(Outcome::Positive),
+            site: "春藤核酸采样小屋".into(),
+            resulted_at: None,
+            persons: 20,
+            awaiting: if resolved { 0 } else { 20 },
+            cases: 0,
+            disinfected: false,
+            resampled: false,
+            resolved,
+        }
+    }
+
+    fn compound(roster: u64, sampled: u64, accounted: u64) -> CompoundCoverage {
+        CompoundCoverage {
+            incident: 1,
+            area: AreaBrief {
+                id: gridsweep_domain::AreaId::new(5).unwrap(),
+                level: gridsweep_domain::AreaLevel::Compound,
+                name: "百合御府".into(),
+            },
+            roster,
+            sampled,
+            accounted,
+            missing: roster - sampled - accounted,
+            lifted: false,
+        }
+    }
+
+    /// A reactive expansion tube blocks until its chain resolves, and
+    /// then lifting is proposed (the tally still counts it non-negative).
+    #[test]
+    fn a_reactive_tube_blocks_until_its_chain_resolves() {
+        let pb = Playbook::default();
+        let tally = TubeTally {
+            tubes: 23,
+            resulted: 23,
+            non_negative: 1,
+        };
+        let mut f = facts(vec![], tally);
+        f.chains = vec![chain(crate::report::TubeRole::Expansion, false)];
+        assert_eq!(
+            lift_blockers(&f),
+            vec!["扩面筛查 KM1-1-0004 非阴性：20 人待复核".to_string()]
+        );
+        assert!(evaluate(&pb, &f).is_empty());
+        f.chains[0] = chain(crate::report::TubeRole::Expansion, true);
+        assert!(lift_blockers(&f).is_empty());
+        let p = evaluate(&pb, &f);
+        assert_eq!(p.len(), 1);
+        assert!(
+            p[0].reason.contains("1 管非阴性，其处置链均已闭环"),
+            "{}",
+            p[0].reason
+        );
+        // A non-negative tube with no chain on record still blocks.
+        f.chains.clear();
+        assert_eq!(lift_blockers(&f), vec!["扩面筛查 1 管非阴性".to_string()]);
+    }
+
+    /// Anyone awaiting a retest blocks, a household member included.
+    #[test]
+    fn everyone_awaiting_a_retest_blocks() {
+        let f = facts(
+            vec![member(
+                1,
+                MemberKind::Household,
+                MemberStatus::PendingRetest,
+            )],
+            TubeTally {
+                tubes: 1,
+                resulted: 1,
+                non_negative: 0,
+            },
+        );
+        assert_eq!(lift_blockers(&f), vec!["1 人单管复核结果未出".to_string()]);
+    }
+
+    /// Coverage below the requirement blocks (overridably); unknown
+    /// coverage never lets a lift be proposed.
+    #[test]
+    fn coverage_gates_the_lift() {
+        let mut pb = Playbook::default();
+        let tally = TubeTally {
+            tubes: 8,
+            resulted: 8,
+            non_negative: 0,
+        };
+        let mut f = facts(vec![], tally);
+        f.coverage = None;
+        assert!(evaluate(&pb, &f).is_empty(), "coverage not known");
+        f.coverage = Some(vec![compound(281, 155, 20)]);
+        let b = blockers(&f, 100);
+        assert_eq!(b.len(), 1);
+        assert!(b[0].overridable);
+        assert_eq!(
+            b[0].text,
+            "百合御府 覆盖 62%（应检 281，已采 155，已说明 20，缺 106 人），未达解除要求 100%"
+        );
+        assert!(evaluate(&pb, &f).is_empty());
+        pb.lift_coverage_percent = 60;
+        assert_eq!(evaluate(&pb, &f).len(), 1, "62 % meets a 60 % playbook");
+        // 100 % means nobody missing: 280 of 281 is not enough.
+        f.coverage = Some(vec![compound(281, 270, 10)]);
+        assert_eq!(compound(281, 270, 10).percent(), 99);
+        assert!(!compound(281, 270, 10).meets(100));
+        assert!(compound(281, 271, 10).meets(100));
+        assert_eq!(compound(0, 0, 0).percent(), 100);
     }
 
     fn status() -> impl Strategy<Value = MemberStatus> {

@@ -1,7 +1,7 @@
 //! The report as one self-contained HTML page, Chinese labels.
 
 use crate::report::{Report, fmt_n, outcome_zh};
-use crate::time::{hm, ymd_hm};
+use crate::time::ymd_hm;
 use std::fmt::Write;
 
 /// Escapes text for HTML element content and attribute values.
@@ -34,10 +34,6 @@ fn head(s: &mut String, cells: &[&str]) {
         let _ = write!(s, "<th>{}</th>", esc(c));
     }
     s.push_str("</tr></thead><tbody>\n");
-}
-
-fn opt(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    t.map(hm).unwrap_or_else(|| "—".into())
 }
 
 /// Renders the page.
@@ -127,7 +123,7 @@ pub(crate) fn render(r: &Report) -> String {
     s.push_str("</dl>\n<h2>三级网格到位</h2>\n");
     head(&mut s, &["层级", "到位时间", "报告人"]);
     for m in &r.mobilisation {
-        row(&mut s, &[m.label.clone(), hm(m.at), m.by.clone()]);
+        row(&mut s, &[m.label.clone(), r.clock(m.at), m.by.clone()]);
     }
     s.push_str("</tbody></table>\n<h2>分社区统计</h2>\n");
     head(
@@ -157,8 +153,8 @@ pub(crate) fn render(r: &Report) -> String {
                 k.tubes.to_string(),
                 k.env_tubes.to_string(),
                 k.env_points.to_string(),
-                opt(k.first_at),
-                opt(k.last_at),
+                r.opt_clock(k.first_at),
+                r.opt_clock(k.last_at),
                 k.non_negative.to_string(),
             ],
         );
@@ -174,11 +170,80 @@ pub(crate) fn render(r: &Report) -> String {
             e.tubes.to_string(),
             e.env_tubes.to_string(),
             e.env_points.to_string(),
-            opt(e.first_at),
-            opt(e.last_at),
+            r.opt_clock(e.first_at),
+            r.opt_clock(e.last_at),
             e.non_negative.to_string(),
         ],
     );
+    s.push_str("</tbody></table>\n<h2>非阴性管处置链</h2>\n");
+    head(&mut s, &["管", "采样点", "结果", "人数", "处置"]);
+    for c in &r.chains {
+        row(
+            &mut s,
+            &[
+                c.label(),
+                c.site.clone(),
+                c.outcome.map(outcome_zh).unwrap_or("—").to_string(),
+                if c.persons > 0 {
+                    c.persons.to_string()
+                } else {
+                    "环境点位".to_string()
+                },
+                if c.resolved {
+                    "处置链已闭环".to_string()
+                } else {
+                    c.waiting_for()
+                },
+            ],
+        );
+    }
+    s.push_str("</tbody></table>\n<h2>管控区域覆盖</h2>\n");
+    head(
+        &mut s,
+        &["小区/单位", "应检", "已采", "已说明", "缺", "覆盖", "管控"],
+    );
+    for c in &r.coverage {
+        row(
+            &mut s,
+            &[
+                c.area.name.clone(),
+                fmt_n(c.roster),
+                fmt_n(c.sampled),
+                fmt_n(c.accounted),
+                fmt_n(c.missing),
+                format!("{}%", c.percent()),
+                if c.lifted { "已解除" } else { "管控中" }.to_string(),
+            ],
+        );
+    }
+    if !r.alerted.is_empty() {
+        let _ = write!(
+            s,
+            "</tbody></table>\n<p>推送 成员所在街道/社区：{}</p>\n<table><tbody>",
+            esc(&r
+                .alerted
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect::<Vec<_>>()
+                .join("、"))
+        );
+    }
+    for d in &r.overrides {
+        let _ = write!(
+            s,
+            "</tbody></table>\n<p class=\"warn\">覆盖率未达标提前解除（决定 #{}，{}）：{}</p>\n<table><tbody>",
+            d.id,
+            esc(d.decided_by.as_deref().unwrap_or("")),
+            esc(d.override_reason.as_deref().unwrap_or(""))
+        );
+    }
+    for b in &r.blockers {
+        let _ = write!(
+            s,
+            "</tbody></table>\n<p class=\"warn\">未解除原因：{}</p>\n<table><tbody>",
+            esc(b)
+        );
+    }
     s.push_str("</tbody></table>\n<h2>管控</h2>\n");
     head(
         &mut s,
@@ -191,8 +256,8 @@ pub(crate) fn render(r: &Report) -> String {
                 format!("#{}", o.incident),
                 o.kind.label_zh().into(),
                 o.area.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
-                hm(o.starts_at),
-                opt(o.lifted_at),
+                r.clock(o.starts_at),
+                r.opt_clock(o.lifted_at),
                 o.lifted_by.clone().unwrap_or_default(),
                 o.reason.clone(),
             ],
@@ -259,9 +324,9 @@ pub(crate) fn render(r: &Report) -> String {
                     .map(|p| p.name.clone())
                     .unwrap_or_default(),
                 d.reason.clone(),
-                format!("{} {}", hm(d.proposed_at), d.proposed_by),
+                format!("{} {}", r.clock(d.proposed_at), d.proposed_by),
                 d.status.label_zh().into(),
-                opt(d.decided_at),
+                r.opt_clock(d.decided_at),
                 d.decided_by.clone().unwrap_or_default(),
                 d.decided_role
                     .map(|r| r.label_zh().to_string())
@@ -298,7 +363,7 @@ pub(crate) fn render(r: &Report) -> String {
         row(
             &mut s,
             &[
-                hm(e.at),
+                r.clock(e.at),
                 format!("#{}", e.incident),
                 e.kind.label_zh().into(),
                 e.text.clone(),

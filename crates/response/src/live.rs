@@ -10,7 +10,8 @@ use crate::model::{AreaBrief, DecisionStatus, TaskStatus};
 use crate::report::{Counts, DecisionView, IncidentInfo, Report, RetestCounts, TaskView};
 use serde::{Deserialize, Serialize};
 
-/// One compound under static control and its coverage in the expansion round.
+/// One compound under static control and its coverage over the incident's
+/// rounds (sampled in the expansion or retest round, or accounted for).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompoundCoverage {
     pub area: AreaBrief,
@@ -41,7 +42,8 @@ pub struct LiveStatus {
 }
 
 /// Puts the dashboard line together. `compounds` are the controlled
-/// compounds with their expansion-round tallies, in the order of control.
+/// compounds with their tallies over the incident's rounds, in the order
+/// of control.
 pub fn live(
     report: &Report,
     tasks: &[TaskView],

@@ -126,6 +126,11 @@ words! {
         /// Sample several pool members into one retest tube, as the
         /// playbook's stage-2 design asks (the title names them).
         PooledRetest = "pooled_retest" / "混管复核采样",
+        /// Disinfect the points of a non-negative environmental tube.
+        Disinfection = "disinfection" / "环境消杀",
+        /// Swab the points of a non-negative environmental tube again,
+        /// after disinfection; a negative tube of the site resolves it.
+        EnvResample = "env_resample" / "环境复采",
     }
 }
 
@@ -259,6 +264,20 @@ pub enum ResponseError {
     RoundUnknown(i64),
     #[error("{field}: {reason}")]
     Invalid { field: String, reason: String },
+    #[error("at {at} is before the decision was proposed ({proposed_at})")]
+    TimeBeforeProposal { at: String, proposed_at: String },
+    #[error("at {at} is before the incident opened ({opened_at})")]
+    TimeBeforeIncident { at: String, opened_at: String },
+    #[error("at {at} is after the server's clock ({server}, {skew_seconds} s skew allowed)")]
+    TimeAfterServerClock {
+        at: String,
+        server: String,
+        skew_seconds: i64,
+    },
+    #[error(
+        "coverage below the playbook's requirement: {0}; lift only with an explicit override and its reason"
+    )]
+    CoverageBelowRequirement(String),
 }
 
 impl ResponseError {
@@ -275,6 +294,10 @@ impl ResponseError {
             Self::PersonUnknown(_) => "person_unknown",
             Self::RoundUnknown(_) => "round_unknown",
             Self::Invalid { .. } => "invalid_field",
+            Self::TimeBeforeProposal { .. } => "time_before_proposal",
+            Self::TimeBeforeIncident { .. } => "time_before_incident",
+            Self::TimeAfterServerClock { .. } => "time_after_server_clock",
+            Self::CoverageBelowRequirement(_) => "coverage_below_requirement",
         }
     }
 
@@ -287,7 +310,10 @@ impl ResponseError {
             | Self::PersonUnknown(_)
             | Self::RoundUnknown(_) => 404,
             Self::RoleNotAllowed { .. } => 403,
-            Self::Invalid { .. } => 400,
+            Self::Invalid { .. }
+            | Self::TimeBeforeProposal { .. }
+            | Self::TimeBeforeIncident { .. }
+            | Self::TimeAfterServerClock { .. } => 400,
             _ => 409,
         }
     }

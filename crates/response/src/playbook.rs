@@ -71,6 +71,16 @@ pub struct Playbook {
     pub trace_households: bool,
     /// Trace pool members' schools and employers.
     pub trace_affiliations: bool,
+    /// Per cent of a controlled compound's residents that must be sampled
+    /// in the incident's rounds or accounted for by a mark (away,
+    /// hospitalised, sampled elsewhere) or an isolation before lifting is
+    /// proposed (SPEC §8, "no blind spot": 100 by default). Lifting
+    /// below it is an explicit override with a reason.
+    pub lift_coverage_percent: u32,
+    /// Most same-building residents a confirmed case's cascade takes as
+    /// contacts; 0 takes them all. When it cuts, the timeline and the
+    /// report say how many were left out.
+    pub max_building_contacts: u32,
     /// Who confirms what.
     pub confirm: ConfirmRules,
     /// How a non-negative pool's members are retested: Dorfman (each in a
@@ -90,6 +100,8 @@ impl Default for Playbook {
             home_isolation_days: 7,
             trace_households: true,
             trace_affiliations: true,
+            lift_coverage_percent: 100,
+            max_building_contacts: 0,
             confirm: ConfirmRules::default(),
             stage2: Stage2::Dorfman,
         }
@@ -121,6 +133,11 @@ impl Playbook {
         if !(1..=60).contains(&self.home_isolation_days) {
             return Err(PlaybookError::Invalid(
                 "home_isolation_days must be 1 to 60".into(),
+            ));
+        }
+        if self.lift_coverage_percent > 100 {
+            return Err(PlaybookError::Invalid(
+                "lift_coverage_percent must be 0 to 100".into(),
             ));
         }
         for kind in DecisionKind::ALL {
@@ -196,6 +213,13 @@ mod tests {
         assert_eq!(pb.home_isolation_days, 14);
         assert!(pb.may_confirm(DecisionKind::LiftAndClose, Role::Cdc));
         assert!(Playbook::from_toml("expansion_pool = 7").is_err());
+        assert!(Playbook::from_toml("lift_coverage_percent = 101").is_err());
+        assert_eq!(
+            Playbook::from_toml("lift_coverage_percent = 95")
+                .unwrap()
+                .lift_coverage_percent,
+            95
+        );
         assert!(Playbook::from_toml("nonsense = 1").is_err());
         assert!(Playbook::from_toml("[confirm]\nconfirm_case = []").is_err());
     }

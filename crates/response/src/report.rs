@@ -111,6 +111,10 @@ pub struct DecisionView {
     pub decided_by: Option<String>,
     pub decided_role: Option<Role>,
     pub note: Option<String>,
+    /// A lift confirmed while a controlled compound was below the
+    /// playbook's coverage requirement: the reason command gave.
+    #[serde(default)]
+    pub override_reason: Option<String>,
 }
 
 /// A task as recorded.
@@ -151,6 +155,19 @@ pub struct IncidentData {
     pub timeline: Vec<EntryView>,
     pub tubes: Vec<TubeFact>,
     pub samples: Vec<SampleFact>,
+    /// Every non-negative tube's chain of follow-ups.
+    #[serde(default)]
+    pub chains: Vec<crate::decide::Chain>,
+    /// Each compound put under static control, with its coverage over the
+    /// incident's rounds.
+    #[serde(default)]
+    pub coverage: Vec<crate::decide::CompoundCoverage>,
+    /// What still stands between the incident and the all-clear.
+    #[serde(default)]
+    pub blockers: Vec<String>,
+    /// The sub-districts and communities alerted because members live there.
+    #[serde(default)]
+    pub alerted: Vec<AreaBrief>,
 }
 
 /// Sampling counts for a community, a site or the whole incident.
@@ -261,6 +278,20 @@ pub struct Report {
     /// and have no result yet: what the lab still owes the command.
     pub tubes_awaiting: u64,
     pub timeline: Vec<EntryView>,
+    /// Every non-negative tube (trigger, reactive expansion, environmental)
+    /// and whether its chain of follow-ups is resolved.
+    pub chains: Vec<crate::decide::Chain>,
+    /// Coverage of each controlled compound over the incident's rounds.
+    pub coverage: Vec<crate::decide::CompoundCoverage>,
+    /// What still blocks the all-clear, per incident ("#2: …").
+    pub blockers: Vec<String>,
+    /// Sub-districts and communities alerted because members live there.
+    pub alerted: Vec<AreaBrief>,
+    /// Lifts confirmed below the coverage requirement, with their reasons.
+    pub overrides: Vec<DecisionView>,
+    /// The incident's events span more than one calendar day (China
+    /// clock): times are shown with their date.
+    pub spans_days: bool,
     /// One sentence: how it ended, or why controls stay.
     pub conclusion: String,
 }
@@ -344,8 +375,16 @@ pub fn build(root: &IncidentData, cascades: &[IncidentData]) -> Report {
         .max()
         .unwrap_or(0);
     let mut retests = RetestCounts::default();
+    // Everyone retested counts, whatever else they are: a household member
+    // found in a reactive tube of their own has a retest task too.
+    let retested: BTreeSet<PersonId> = root
+        .tasks
+        .iter()
+        .filter(|t| t.kind == TaskKind::Retest)
+        .filter_map(|t| t.person.as_ref().map(|p| p.id))
+        .collect();
     for m in &root.members {
-        if m.kind != MemberKind::PoolMember {
+        if m.kind != MemberKind::PoolMember && !retested.contains(&m.person.id) {
             continue;
         }
         retests.members += 1;
@@ -392,9 +431,8 @@ pub fn build(root: &IncidentData, cascades: &[IncidentData]) -> Report {
                 .iter()
                 .copied()
                 .find(|r| e.text.starts_with(r.label_zh()));
-            if let Some(role) = role
-                && !mobilisation.iter().any(|m| m.role == role)
-            {
+            // Every line is kept: several sub-districts report in place.
+            if let Some(role) = role {
                 mobilisation.push(Mobilisation {
                     role,
                     label: role.label_zh().to_string(),
@@ -458,7 +496,12 @@ pub fn build(root: &IncidentData, cascades: &[IncidentData]) -> Report {
     } else {
         None
     };
-    let minutes = all_clear_at.map(|t| (t - root.info.opened_at).num_minutes());
+    // A duration is never negative: an all-clear recorded before the
+    // opening (possible only in data older than the server's time checks)
+    // gives no duration rather than a wrong one.
+    let minutes = all_clear_at
+        .map(|t| (t - root.info.opened_at).num_minutes())
+        .filter(|m| *m >= 0);
     let all_negative = expansion.resulted == expansion.tubes + expansion.env_tubes
         && expansion.non_negative == 0
         && expansion.resulted > 0;
@@ -468,32 +511,97 @@ pub fn build(root: &IncidentData, cascades: &[IncidentData]) -> Report {
         .iter()
         .find(|t| t.role == TubeRole::Trigger)
         .cloned();
+    let chains: Vec<crate::decide::Chain> =
+        all.iter().flat_map(|i| i.chains.iter().cloned()).collect();
+    let coverage: Vec<crate::decide::CompoundCoverage> = all
+        .iter()
+        .flat_map(|i| i.coverage.iter().cloned())
+        .collect();
+    let blockers: Vec<String> = all
+        .iter()
+        .filter(|i| i.info.status == IncidentStatus::Open)
+        .flat_map(|i| {
+            i.blockers
+                .iter()
+                .map(move |b| format!("#{}：{b}", i.info.id))
+        })
+        .collect();
+    let mut alerted: Vec<AreaBrief> = Vec::new();
+    for a in all.iter().flat_map(|i| i.alerted.iter()) {
+        if !alerted.iter().any(|x| x.id == a.id) {
+            alerted.push(a.clone());
+        }
+    }
+    let overrides: Vec<DecisionView> = decisions
+        .iter()
+        .filter(|d| d.override_reason.is_some())
+        .cloned()
+        .collect();
+    let mut instants: Vec<DateTime<Utc>> = timeline.iter().map(|e| e.at).collect();
+    instants.push(root.info.opened_at);
+    instants.extend(all_clear_at);
+    let spans_days = {
+        let day = |t: &DateTime<Utc>| crate::time::local(*t).date_naive();
+        instants.iter().map(day).min() != instants.iter().map(day).max()
+    };
+    let clock = |t: DateTime<Utc>| {
+        if spans_days {
+            crate::time::md_hm(t)
+        } else {
+            hm(t)
+        }
+    };
+    let reactive = chains
+        .iter()
+        .filter(|c| c.role != TubeRole::Trigger)
+        .count();
     let conclusion = match (all_clear_at, confirmed_cases.is_empty()) {
         (Some(t), true) => format!(
-            "扩面筛查{}，{} 解除全部管控并结案，用时 {}。",
+            "扩面筛查{}，{} 解除全部管控并结案，用时 {}。{}",
             if all_negative {
-                "全部阴性"
+                "全部阴性".to_string()
+            } else if reactive > 0 {
+                format!("非阴性 {reactive} 管，处置链均已闭环")
             } else {
-                "完成"
+                "完成".to_string()
             },
-            hm(t),
-            duration_hm(minutes.unwrap_or(0))
+            clock(t),
+            minutes.map_or_else(|| "—".to_string(), duration_hm),
+            if overrides.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "覆盖率未达预案要求，经指挥部明确理由提前解除：{}。",
+                    overrides
+                        .iter()
+                        .filter_map(|d| d.override_reason.as_deref())
+                        .collect::<Vec<_>>()
+                        .join("；")
+                )
+            }
         ),
-        (_, false) => format!(
-            "确诊 {} 例（{}），管控继续；已启动关联事件 {}。",
-            confirmed_cases.len(),
-            confirmed_cases
-                .iter()
-                .map(|p| p.name.as_str())
-                .collect::<Vec<_>>()
-                .join("、"),
-            cascades_summary
-                .iter()
-                .map(|c| format!("#{}（密接 {} 人）", c.id, c.contacts))
-                .collect::<Vec<_>>()
-                .join("、")
-        ),
-        (None, true) => "处置中，管控继续。".to_string(),
+        (_, false) => {
+            format!(
+                "确诊 {} 例（{}），管控继续；已启动关联事件 {}。",
+                confirmed_cases.len(),
+                confirmed_cases
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                cascades_summary
+                    .iter()
+                    .map(|c| format!("#{}（密接 {} 人）", c.id, c.contacts))
+                    .collect::<Vec<_>>()
+                    .join("、")
+            ) + &if blockers.is_empty() {
+                String::new()
+            } else {
+                format!("未解除原因：{}。", blockers.join("；"))
+            }
+        }
+        (None, true) if blockers.is_empty() => "处置中，管控继续：待指挥部确认解除。".to_string(),
+        (None, true) => format!("处置中，管控继续：{}。", blockers.join("；")),
     };
     Report {
         incident: root.info.clone(),
@@ -524,12 +632,14 @@ pub fn build(root: &IncidentData, cascades: &[IncidentData]) -> Report {
             .filter(|t| t.samples > 0 && t.outcome.is_none())
             .count() as u64,
         timeline,
+        chains,
+        coverage,
+        blockers,
+        alerted,
+        overrides,
+        spans_days,
         conclusion,
     }
-}
-
-fn opt_hm(t: Option<DateTime<Utc>>) -> String {
-    t.map(hm).unwrap_or_else(|| "—".into())
 }
 
 impl Report {
@@ -558,23 +668,23 @@ impl Report {
             );
         }
         for m in &self.mobilisation {
-            let _ = writeln!(s, "网格到位 {} {}（{}）", hm(m.at), m.label, m.by);
+            let _ = writeln!(s, "网格到位 {} {}（{}）", self.clock(m.at), m.label, m.by);
         }
         for o in &self.controls {
             let _ = writeln!(
                 s,
                 "静态化管控 {} {} → 解除 {}",
                 o.area.as_ref().map(|a| a.name.as_str()).unwrap_or("—"),
-                hm(o.starts_at),
-                opt_hm(o.lifted_at)
+                self.clock(o.starts_at),
+                self.opt_clock(o.lifted_at)
             );
         }
         let e = &self.expansion;
         let _ = writeln!(
             s,
             "扩面筛查 {}–{}：{} 管 {}混1，覆盖 {} 人（{} 人次）；环境 {} 管 {} 个点位；非阴性 {} 管",
-            opt_hm(e.first_at),
-            opt_hm(e.last_at),
+            self.opt_clock(e.first_at),
+            self.opt_clock(e.last_at),
             e.tubes,
             self.pool,
             fmt_n(e.people),
@@ -592,9 +702,28 @@ impl Report {
                 c.counts.tubes,
                 c.counts.env_tubes,
                 c.counts.env_points,
-                opt_hm(c.counts.first_at),
-                opt_hm(c.counts.last_at),
+                self.opt_clock(c.counts.first_at),
+                self.opt_clock(c.counts.last_at),
                 c.sites.join("、")
+            );
+        }
+        for c in &self.chains {
+            let _ = writeln!(
+                s,
+                "非阴性管 {} {} {}（{}）：{}",
+                c.label(),
+                c.site,
+                c.outcome.map(outcome_zh).unwrap_or("—"),
+                if c.persons > 0 {
+                    format!("{} 人", c.persons)
+                } else {
+                    "环境点位".to_string()
+                },
+                if c.resolved {
+                    "处置链已闭环".to_string()
+                } else {
+                    c.waiting_for()
+                }
             );
         }
         let _ = writeln!(
@@ -612,6 +741,35 @@ impl Report {
             "单管复核 {} 人：阴性 {}，灰区 {}，阳性 {}，待出 {}",
             r.members, r.negative, r.grey_zone, r.positive, r.pending
         );
+        for c in &self.coverage {
+            let _ = writeln!(
+                s,
+                "覆盖 {}{}：应检 {} 人，已采 {}，已说明 {}，缺 {}，覆盖 {}%{}",
+                if c.incident == self.incident.id {
+                    String::new()
+                } else {
+                    format!("#{} ", c.incident)
+                },
+                c.area.name,
+                fmt_n(c.roster),
+                fmt_n(c.sampled),
+                fmt_n(c.accounted),
+                fmt_n(c.missing),
+                c.percent(),
+                if c.lifted { "（已解除）" } else { "" }
+            );
+        }
+        if !self.alerted.is_empty() {
+            let _ = writeln!(
+                s,
+                "推送 成员所在：{}",
+                self.alerted
+                    .iter()
+                    .map(|a| a.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            );
+        }
         for iso in &self.isolations {
             let _ = writeln!(
                 s,
@@ -634,15 +792,36 @@ impl Report {
                 d.id,
                 d.kind.label_zh(),
                 d.person.as_ref().map(|p| p.name.as_str()).unwrap_or(""),
-                hm(d.proposed_at),
+                self.clock(d.proposed_at),
                 d.proposed_by,
                 d.status.label_zh(),
-                opt_hm(d.decided_at),
+                self.opt_clock(d.decided_at),
                 match (&d.decided_by, d.decided_role) {
                     (Some(b), Some(r)) => format!("{}（{}）", b, r.label_zh()),
                     _ => String::new(),
                 }
             );
+        }
+        for d in &self.overrides {
+            let _ = writeln!(
+                s,
+                "覆盖率未达标提前解除 决定 #{}：{}（{}）",
+                d.id,
+                d.override_reason.as_deref().unwrap_or(""),
+                d.decided_by.as_deref().unwrap_or("")
+            );
+        }
+        // Notes the playbook or command put on record (a contact cap that
+        // left residents out, an override and the shortfall it passed).
+        for e in self
+            .timeline
+            .iter()
+            .filter(|e| e.kind == TimelineKind::Note)
+        {
+            let _ = writeln!(s, "记录 {} {}：{}", self.clock(e.at), e.actor, e.text);
+        }
+        for b in &self.blockers {
+            let _ = writeln!(s, "未解除原因 {b}");
         }
         for c in &self.cascades {
             let _ = writeln!(
@@ -665,7 +844,7 @@ impl Report {
         );
         match (&self.all_clear_at, &self.time_to_all_clear) {
             (Some(t), Some(d)) => {
-                let _ = writeln!(s, "全部管控解除 {}，用时 {}", hm(*t), d);
+                let _ = writeln!(s, "全部管控解除 {}，用时 {}", self.clock(*t), d);
             }
             _ => {
                 let _ = writeln!(s, "管控继续，尚未解除");
@@ -673,6 +852,21 @@ impl Report {
         }
         let _ = writeln!(s, "结论：{}", self.conclusion);
         s
+    }
+
+    /// A time as the report shows it: `HH:MM`, with the date when the
+    /// incident spans days.
+    pub fn clock(&self, t: DateTime<Utc>) -> String {
+        if self.spans_days {
+            crate::time::md_hm(t)
+        } else {
+            hm(t)
+        }
+    }
+
+    /// [`Report::clock`] of an optional time, `—` when absent.
+    pub fn opt_clock(&self, t: Option<DateTime<Utc>>) -> String {
+        t.map(|t| self.clock(t)).unwrap_or_else(|| "—".into())
     }
 
     /// A readable page (Chinese labels), self-contained.
@@ -752,6 +946,85 @@ mod tests {
         assert_eq!(duration_hm(13 * 60 + 50), "13 h 50 m");
     }
 
+    fn empty() -> IncidentData {
+        IncidentData {
+            info: info(),
+            members: vec![],
+            orders: vec![],
+            tasks: vec![],
+            decisions: vec![],
+            timeline: vec![],
+            tubes: vec![],
+            samples: vec![],
+            chains: vec![],
+            coverage: vec![],
+            blockers: vec![],
+            alerted: vec![],
+        }
+    }
+
+    fn mobilised(at: DateTime<Utc>, text: &str, by: &str) -> EntryView {
+        EntryView {
+            incident: 1,
+            at,
+            actor: by.into(),
+            kind: TimelineKind::Mobilised,
+            text: text.into(),
+        }
+    }
+
+    /// Every grid level's report is kept: two sub-districts in place are
+    /// two lines, not one per role.
+    #[test]
+    fn every_mobilisation_line_is_kept() {
+        let mut d = empty();
+        d.timeline = vec![
+            mobilised(
+                at(3, 20),
+                "街道办事处 梧桐街办事处",
+                "梧桐街办事处 带班领导",
+            ),
+            mobilised(
+                at(3, 40),
+                "街道办事处 冬青街办事处",
+                "冬青街办事处 带班领导",
+            ),
+            mobilised(at(3, 20), "社区 瓦屋李社区", "瓦屋李社区 书记"),
+        ];
+        let r = build(&d, &[]);
+        assert_eq!(r.mobilisation.len(), 3);
+        let text = r.to_text();
+        assert!(
+            text.contains("网格到位 03:40 街道办事处（冬青街办事处 带班领导）"),
+            "{text}"
+        );
+    }
+
+    /// Across midnight times carry their date; a lift recorded before the
+    /// opening gives no duration rather than a negative one; what blocks is
+    /// said in the conclusion.
+    #[test]
+    fn dates_durations_and_blockers() {
+        let mut d = empty();
+        d.info.closed_at = Some(at(3, 4) + chrono::Duration::hours(22));
+        d.timeline = vec![mobilised(at(3, 20), "社区 瓦屋李社区", "书记")];
+        let r = build(&d, &[]);
+        assert!(r.spans_days);
+        assert_eq!(r.time_to_all_clear.as_deref(), Some("22 h 00 m"));
+        assert!(r.conclusion.contains("06-14 01:04"), "{}", r.conclusion);
+        let mut d = empty();
+        d.info.closed_at = Some(at(2, 0));
+        let r = build(&d, &[]);
+        assert_eq!(r.time_to_all_clear_minutes, None);
+        assert!(!r.spans_days);
+        let mut d = empty();
+        d.info.status = IncidentStatus::Open;
+        d.info.closed_at = None;
+        d.blockers = vec!["3 人单管复核结果未出".into()];
+        let r = build(&d, &[]);
+        assert_eq!(r.conclusion, "处置中，管控继续：#1：3 人单管复核结果未出。");
+    }
+
     proptest! {
         /// Counts are computed from the samples: person-times are the
         /// human swabs, points the environmental ones, and the total is the
@@ -760,7 +1033,8 @@ mod tests {
         fn counts_add_up(tubes in prop::collection::vec((0usize..3, any::<bool>(), 1u32..=20), 1..40)) {
             let communities = ["瓦屋李社区", "瑞达路社区", "玉兰社区"];
             let mut data = IncidentData { info: info(), members: vec![], orders: vec![], tasks: vec![],
-                decisions: vec![], timeline: vec![], tubes: vec![], samples: vec![] };
+                decisions: vec![], timeline: vec![], tubes: vec![], samples: vec![],
+                chains: vec![], coverage: vec![], blockers: vec![], alerted: vec![] };
             let mut person = 0;
             for (i, (c, env, n)) in tubes.iter().enumerate() {
                 let code = format!("E{i}");

@@ -23,6 +23,12 @@ pub fn ymd_hm(t: DateTime<Utc>) -> String {
     local(t).format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// `MM-DD HH:MM` on the China clock: for an incident that spans days,
+/// where `HH:MM` alone would be ambiguous across midnight.
+pub fn md_hm(t: DateTime<Utc>) -> String {
+    local(t).format("%m-%d %H:%M").to_string()
+}
+
 /// A duration as "13 h 50 m".
 pub fn duration_hm(minutes: i64) -> String {
     format!("{} h {:02} m", minutes / 60, minutes % 60)

@@ -71,6 +71,55 @@ pub(crate) fn render(r: &Report) -> Result<Vec<u8>, XlsxError> {
             }
             .into(),
         ));
+        rows.push(("非阴性管".into(), r.expansion.non_negative.to_string()));
+        for c in &r.chains {
+            rows.push((
+                c.label(),
+                format!(
+                    "{} {}：{}",
+                    c.site,
+                    c.outcome.map(outcome_zh).unwrap_or("—"),
+                    if c.resolved {
+                        "处置链已闭环".to_string()
+                    } else {
+                        c.waiting_for()
+                    }
+                ),
+            ));
+        }
+        for c in &r.coverage {
+            rows.push((
+                format!("覆盖 {}", c.area.name),
+                format!(
+                    "应检 {}，已采 {}，已说明 {}，缺 {}，覆盖 {}%{}",
+                    c.roster,
+                    c.sampled,
+                    c.accounted,
+                    c.missing,
+                    c.percent(),
+                    if c.lifted { "（已解除）" } else { "" }
+                ),
+            ));
+        }
+        if !r.alerted.is_empty() {
+            rows.push((
+                "推送 成员所在".into(),
+                r.alerted
+                    .iter()
+                    .map(|a| a.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            ));
+        }
+        for d in &r.overrides {
+            rows.push((
+                format!("提前解除 决定 #{}", d.id),
+                d.override_reason.clone().unwrap_or_default(),
+            ));
+        }
+        for b in &r.blockers {
+            rows.push(("未解除原因".into(), b.clone()));
+        }
         rows.push(("混采节省检测".into(), r.savings.tests_saved.to_string()));
         rows.push(("结论".into(), r.conclusion.clone()));
         for (n, (k, v)) in rows.iter().enumerate() {

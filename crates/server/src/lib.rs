@@ -55,6 +55,10 @@ pub struct AppState {
     pub auth: auth::AuthConfig,
     /// Failed-login counts (in memory, per process).
     pub login_limiter: Arc<auth::LoginLimiter>,
+    /// Times in requests follow a replayed drill's clock (`gridsweep demo`
+    /// sets it on the server it starts for the replay, and nothing else):
+    /// a decision's time is then not checked against the server's clock.
+    pub replayed_clock: bool,
     events: broadcast::Sender<LiveEvent>,
     next_event: Arc<AtomicU64>,
 }
@@ -69,6 +73,7 @@ impl AppState {
             playbook: gridsweep_response::Playbook::default(),
             auth: auth::AuthConfig::default(),
             login_limiter: Arc::default(),
+            replayed_clock: false,
             events,
             next_event: Arc::new(AtomicU64::new(1)),
         }

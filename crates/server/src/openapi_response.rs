@@ -35,7 +35,12 @@ pub(crate) fn paths() -> Value {
     let at = json!({ "type": "string", "format": "date-time", "description": "When it happened; default now" });
     let verdict = json!({ "type": "object", "required": ["by", "role"], "properties": {
         "by": { "type": "string", "description": "The confirming person (until accounts exist)" },
-        "role": r("Role"), "at": at, "note": { "type": "string" } } });
+        "role": r("Role"),
+        "at": { "type": "string", "format": "date-time",
+                "description": "When it was decided; default now. Not before the proposal or the incident, nor more than 300 s after the server's clock" },
+        "note": { "type": "string" },
+        "override_reason": { "type": "string",
+                "description": "Lift below the playbook's coverage requirement: why (recorded, shown in the report)" } } });
     let verdict_errors = |op: &str, summary: &str| {
         json!({
             "summary": summary, "operationId": op,
@@ -43,10 +48,10 @@ pub(crate) fn paths() -> Value {
             "requestBody": body(verdict.clone()),
             "responses": {
                 "200": ok("What changed", r("Changed")),
-                "400": err("invalid_field (by), invalid_body, malformed_json"),
+                "400": err("invalid_field (by, override_reason), time_before_proposal (at), time_before_incident (at), time_after_server_clock (at), invalid_body, malformed_json"),
                 "403": err("role_not_allowed: the playbook names other roles for this decision"),
                 "404": err("incident_unknown, decision_unknown, person_unknown"),
-                "409": err("decision_not_pending, incident_closed, conditions_changed")
+                "409": err("decision_not_pending, incident_closed, conditions_changed (tubes, retests, chains still open), coverage_below_requirement (lift only with override_reason)")
             }
         })
     };
@@ -151,7 +156,7 @@ pub(crate) fn schemas() -> Value {
         "IncidentDetail": obj("An Incident plus members, orders, tasks, decisions, timeline, tubes, children and blockers"),
         "Task": obj("id, kind (retest|door_to_door|trace_household|trace_affiliation|environmental|pooled_retest), title, area, person, assignee {role, area, area_name}, target, status, created_at, done_at, done_by"),
         "Order": obj("id, kind (static_control|isolation_pending_retest|home_isolation), area, person, starts_at, ends_at, ordered_by, reason, lifted_at, lifted_by"),
-        "Decision": obj("id, kind, person, status (proposed|confirmed|rejected), reason, proposed_at, proposed_by, decided_at, decided_by, decided_role, note"),
+        "Decision": obj("id, kind, person, status (proposed|confirmed|rejected), reason, proposed_at, proposed_by, decided_at, decided_by, decided_role, note, override_reason"),
         "LiveStatus": obj("incident, retests {members, negative, grey_zone, positive, pending}, retested, tubes_awaiting, expansion counts, compounds [{area, tally, covered_share}], proposed decisions, tasks_open, tasks_total, blockers, time_to_all_clear"),
         "Report": obj("incident, trigger, all_clear_at, time_to_all_clear, mobilisation, controls, expansion counts, communities, retests, decisions, isolations, cascades, savings, timeline, conclusion"),
         "Coverage": obj("area, round, total {roster, sampled, explained, missing}, levels [{level, areas}], buildings [{building, place, tally, missing, explained}]"),

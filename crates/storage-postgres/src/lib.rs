@@ -686,8 +686,12 @@ impl Store for PgStore {
         self.write(|tx| PgTx(tx).incidents())
     }
 
-    fn incident_detail(&self, id: i64) -> StoreResult<Option<response::IncidentDetail>> {
-        self.write(|tx| response::detail(&mut PgTx(tx), id))
+    fn incident_detail(
+        &self,
+        id: i64,
+        playbook: &gridsweep_response::Playbook,
+    ) -> StoreResult<Option<response::IncidentDetail>> {
+        self.write(|tx| response::detail(&mut PgTx(tx), id, playbook))
     }
 
     fn propose_decision(
@@ -727,13 +731,21 @@ impl Store for PgStore {
         task: i64,
         by: String,
         at: chrono::DateTime<chrono::Utc>,
+        playbook: gridsweep_response::Playbook,
     ) -> StoreResult<Result<gridsweep_response::report::TaskView, gridsweep_response::ResponseError>>
     {
-        self.write(|tx| response::complete_task(&mut PgTx(tx), incident, task, &by, at))
+        self.write(|tx| {
+            response_lock(tx)?;
+            response::complete_task(&mut PgTx(tx), incident, task, &by, at, &playbook)
+        })
     }
 
-    fn incident_report(&self, id: i64) -> StoreResult<Option<gridsweep_response::report::Report>> {
-        self.write(|tx| response::report(&mut PgTx(tx), id))
+    fn incident_report(
+        &self,
+        id: i64,
+        playbook: &gridsweep_response::Playbook,
+    ) -> StoreResult<Option<gridsweep_response::report::Report>> {
+        self.write(|tx| response::report(&mut PgTx(tx), id, playbook))
     }
 
     fn coverage(
@@ -749,8 +761,12 @@ impl Store for PgStore {
     fn mark_person(
         &self,
         mark: response::PersonMark,
+        playbook: gridsweep_response::Playbook,
     ) -> StoreResult<Result<(), gridsweep_response::ResponseError>> {
-        self.write(|tx| response::mark(&mut PgTx(tx), &mark))
+        self.write(|tx| {
+            response_lock(tx)?;
+            response::mark(&mut PgTx(tx), &mark, &playbook)
+        })
     }
 
     fn person_marks(&self, round: i64) -> StoreResult<Vec<response::PersonMark>> {

@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         8,
         include_str!("../migrations/0008_incident_round_areas.sql"),
     ),
+    (9, include_str!("../migrations/0009_response_truth.sql")),
 ];
 
 /// Key of the advisory lock held while migrating.

@@ -80,7 +80,7 @@ const ORDER_COLS: &str = "id, incident_id, kind, area, person, starts_at, ends_a
 const TASK_COLS: &str = "id, incident_id, kind, title, area, person, assignee, target, status, \
      created_at, done_at, done_by";
 const DECISION_COLS: &str = "id, incident_id, kind, person, status, reason, proposed_at, \
-     proposed_by, decided_at, decided_by, decided_role, note";
+     proposed_by, decided_at, decided_by, decided_role, note, override_reason";
 
 fn incident_of(r: &Row) -> StoreResult<IncidentInfo> {
     let area: String = r.get(3);
@@ -159,6 +159,22 @@ impl PgTx<'_, '_> {
 }
 
 impl ResponseTx for PgTx<'_, '_> {
+    fn peek_tube(
+        &mut self,
+        barcode: &str,
+    ) -> StoreResult<Option<gridsweep_storage::pipeline::TubeRow>> {
+        // No FOR UPDATE: another request may be resulting this tube and
+        // waiting for the response lock this transaction holds.
+        self.0
+            .query_opt(
+                &format!("SELECT {TUBE_COLS} FROM tubes WHERE barcode = $1"),
+                &[&barcode],
+            )
+            .map_err(db_err)?
+            .map(|r| tube_row(&r))
+            .transpose()
+    }
+
     fn next_id(&mut self, kind: &str) -> StoreResult<i64> {
         self.ex(
             "INSERT INTO id_counters(kind, next_id) VALUES ($1, 1) ON CONFLICT DO NOTHING",
@@ -626,7 +642,7 @@ impl ResponseTx for PgTx<'_, '_> {
         self.ex(
             &format!(
                 "INSERT INTO decisions({DECISION_COLS}, person_id)
-                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)"
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"
             ),
             &[
                 &d.id,
@@ -641,6 +657,7 @@ impl ResponseTx for PgTx<'_, '_> {
                 &d.decided_by,
                 &d.decided_role.map(|r| r.as_str()),
                 &d.note,
+                &d.override_reason,
                 &d.person.as_ref().map(|p| p.id.0),
             ],
         )?;
@@ -650,7 +667,7 @@ impl ResponseTx for PgTx<'_, '_> {
     fn update_decision(&mut self, d: &DecisionView) -> StoreResult<()> {
         self.ex(
             "UPDATE decisions SET status = $2, decided_at = $3, decided_by = $4,
-             decided_role = $5, note = $6 WHERE id = $1",
+             decided_role = $5, note = $6, override_reason = $7 WHERE id = $1",
             &[
                 &d.id,
                 &d.status.as_str(),
@@ -658,6 +675,7 @@ impl ResponseTx for PgTx<'_, '_> {
                 &d.decided_by,
                 &d.decided_role.map(|r| r.as_str()),
                 &d.note,
+                &d.override_reason,
             ],
         )?;
         Ok(())
@@ -689,6 +707,7 @@ impl ResponseTx for PgTx<'_, '_> {
                     .map(|s| word(Role::parse, "role", s))
                     .transpose()?,
                 note: r.get(11),
+                override_reason: r.get(12),
             })
         })
         .collect()

@@ -99,6 +99,27 @@ impl SqliteStore {
         &self.path
     }
 
+    /// Moves everything committed into the database file itself and
+    /// empties the write-ahead log, so the file alone holds the database
+    /// (the demo swaps a replayed copy in by renaming it).
+    pub fn checkpoint(&self) -> StoreResult<()> {
+        // The writer thread holds no transaction between jobs, and the
+        // readers none between reads: a connection of its own can move
+        // every frame of the log into the file and truncate the log.
+        let own = Connection::open(&self.path).map_err(db_err)?;
+        own.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db_err)?;
+        let busy: i64 = own
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+            .map_err(db_err)?;
+        if busy != 0 {
+            return Err(StoreError::Backend(
+                "the database is busy; checkpoint not complete".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Runs `f` atomically on the writer thread; returns once committed.
     pub(crate) fn write<T: Send + 'static>(
         &self,
@@ -695,8 +716,12 @@ impl Store for SqliteStore {
         self.read(|c| SqliteTx::new(c, Default::default()).incidents())
     }
 
-    fn incident_detail(&self, id: i64) -> StoreResult<Option<response::IncidentDetail>> {
-        self.read(|c| response::detail(&mut SqliteTx::new(c, Default::default()), id))
+    fn incident_detail(
+        &self,
+        id: i64,
+        playbook: &gridsweep_response::Playbook,
+    ) -> StoreResult<Option<response::IncidentDetail>> {
+        self.read(|c| response::detail(&mut SqliteTx::new(c, Default::default()), id, playbook))
     }
 
     fn propose_decision(
@@ -745,6 +770,7 @@ impl Store for SqliteStore {
         task: i64,
         by: String,
         at: chrono::DateTime<chrono::Utc>,
+        playbook: gridsweep_response::Playbook,
     ) -> StoreResult<Result<gridsweep_response::report::TaskView, gridsweep_response::ResponseError>>
     {
         self.write(move |c| {
@@ -754,12 +780,17 @@ impl Store for SqliteStore {
                 task,
                 &by,
                 at,
+                &playbook,
             )
         })
     }
 
-    fn incident_report(&self, id: i64) -> StoreResult<Option<gridsweep_response::report::Report>> {
-        self.read(|c| response::report(&mut SqliteTx::new(c, Default::default()), id))
+    fn incident_report(
+        &self,
+        id: i64,
+        playbook: &gridsweep_response::Playbook,
+    ) -> StoreResult<Option<gridsweep_response::report::Report>> {
+        self.read(|c| response::report(&mut SqliteTx::new(c, Default::default()), id, playbook))
     }
 
     fn coverage(
@@ -777,8 +808,11 @@ impl Store for SqliteStore {
     fn mark_person(
         &self,
         mark: response::PersonMark,
+        playbook: gridsweep_response::Playbook,
     ) -> StoreResult<Result<(), gridsweep_response::ResponseError>> {
-        self.write(move |c| response::mark(&mut SqliteTx::new(c, Default::default()), &mark))
+        self.write(move |c| {
+            response::mark(&mut SqliteTx::new(c, Default::default()), &mark, &playbook)
+        })
     }
 
     fn person_marks(&self, round: i64) -> StoreResult<Vec<response::PersonMark>> {

@@ -116,7 +116,7 @@ const ORDER_COLS: &str = "id, incident_id, kind, area, person, starts_at, ends_a
 const TASK_COLS: &str = "id, incident_id, kind, title, area, person, assignee, target, status, \
      created_at, done_at, done_by";
 const DECISION_COLS: &str = "id, incident_id, kind, person, status, reason, proposed_at, \
-     proposed_by, decided_at, decided_by, decided_role, note";
+     proposed_by, decided_at, decided_by, decided_role, note, override_reason";
 
 impl SqliteTx<'_> {
     fn facts(
@@ -794,7 +794,7 @@ impl ResponseTx for SqliteTx<'_> {
         self.conn()
             .prepare_cached(&format!(
                 "INSERT INTO decisions({DECISION_COLS}, person_id)
-                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"
             ))
             .map_err(db_err)?
             .execute(params![
@@ -810,6 +810,7 @@ impl ResponseTx for SqliteTx<'_> {
                 d.decided_by,
                 d.decided_role.map(|r| r.as_str()),
                 d.note,
+                d.override_reason,
                 d.person.as_ref().map(|p| p.id.0)
             ])
             .map_err(db_err)?;
@@ -820,7 +821,7 @@ impl ResponseTx for SqliteTx<'_> {
         self.conn()
             .prepare_cached(
                 "UPDATE decisions SET status = ?2, decided_at = ?3, decided_by = ?4,
-                 decided_role = ?5, note = ?6 WHERE id = ?1",
+                 decided_role = ?5, note = ?6, override_reason = ?7 WHERE id = ?1",
             )
             .map_err(db_err)?
             .execute(params![
@@ -829,7 +830,8 @@ impl ResponseTx for SqliteTx<'_> {
                 d.decided_at.map(ms),
                 d.decided_by,
                 d.decided_role.map(|r| r.as_str()),
-                d.note
+                d.note,
+                d.override_reason
             ])
             .map_err(db_err)?;
         Ok(())
@@ -846,6 +848,7 @@ impl ResponseTx for SqliteTx<'_> {
             i64,
             String,
             Option<i64>,
+            Option<String>,
             Option<String>,
             Option<String>,
             Option<String>,
@@ -870,6 +873,7 @@ impl ResponseTx for SqliteTx<'_> {
                     r.get(9)?,
                     r.get(10)?,
                     r.get(11)?,
+                    r.get(12)?,
                 ))
             })
             .map_err(db_err)?
@@ -894,6 +898,7 @@ impl ResponseTx for SqliteTx<'_> {
                         .map(|s| word(Role::parse, "role", s))
                         .transpose()?,
                     note: r.11,
+                    override_reason: r.12,
                 })
             })
             .collect()

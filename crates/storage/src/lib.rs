@@ -196,7 +196,13 @@ pub trait Store: Send + Sync {
     fn incidents(&self) -> StoreResult<Vec<gridsweep_response::report::IncidentInfo>>;
 
     /// One incident with its members, orders, tasks, decisions, timeline.
-    fn incident_detail(&self, id: i64) -> StoreResult<Option<response::IncidentDetail>>;
+    /// What blocks the all-clear is judged by `playbook` (its coverage
+    /// requirement).
+    fn incident_detail(
+        &self,
+        id: i64,
+        playbook: &gridsweep_response::Playbook,
+    ) -> StoreResult<Option<response::IncidentDetail>>;
 
     /// Proposes a decision by hand.
     fn propose_decision(
@@ -227,10 +233,15 @@ pub trait Store: Send + Sync {
         task: i64,
         by: String,
         at: chrono::DateTime<chrono::Utc>,
+        playbook: gridsweep_response::Playbook,
     ) -> StoreResult<Result<gridsweep_response::report::TaskView, gridsweep_response::ResponseError>>;
 
     /// The report of an incident and its cascades.
-    fn incident_report(&self, id: i64) -> StoreResult<Option<gridsweep_response::report::Report>>;
+    fn incident_report(
+        &self,
+        id: i64,
+        playbook: &gridsweep_response::Playbook,
+    ) -> StoreResult<Option<gridsweep_response::report::Report>>;
 
     /// Coverage of an area in a round.
     fn coverage(
@@ -242,9 +253,12 @@ pub trait Store: Send + Sync {
     >;
 
     /// Marks a person away / hospitalised / sampled elsewhere for a round.
+    /// A mark may complete a controlled compound's coverage, so the
+    /// playbook looks again at what it would propose.
     fn mark_person(
         &self,
         mark: response::PersonMark,
+        playbook: gridsweep_response::Playbook,
     ) -> StoreResult<Result<(), gridsweep_response::ResponseError>>;
 
     /// The marks of a round.

@@ -7,16 +7,16 @@
 use crate::pipeline::{Effect, Effects, NewRound, PipelineTx, ResultRow, TubeRow};
 use crate::{StoreError, StoreResult};
 use chrono::{DateTime, Duration, Utc};
-use gridsweep_domain::pipeline::Outcome;
+use gridsweep_domain::pipeline::{Outcome, TubeKind};
 use gridsweep_domain::{AffiliationKind, AreaId, AreaLevel, AreaPath, DocumentKind, PersonId};
 use gridsweep_response::coverage::{Coverage, RosterEntry, coverage};
 use gridsweep_response::decide::{
-    DecisionFact, Facts, MemberFact, TubeTally, check_confirm, evaluate, lift_blockers,
-    retest_status,
+    Chain, CompoundCoverage, DecisionFact, Facts, MemberFact, TubeTally, blockers, check_confirm,
+    evaluate, hard_blockers, retest_status,
 };
 use gridsweep_response::plan::{
-    JoinInput, MemberInput, PLAYBOOK_ACTOR, grid_levels, incident_area, plan_join,
-    retest_tube_task, single_retest_task,
+    JoinInput, MemberInput, NewTask, PLAYBOOK_ACTOR, grid_levels, incident_area, plan_join,
+    responsible_for, retest_tube_task, single_retest_task,
 };
 use gridsweep_response::report::{
     DecisionView, EntryView, IncidentData, IncidentInfo, MemberView, OrderView, Report, SampleFact,
@@ -87,6 +87,14 @@ pub struct PoolBlock {
 pub trait ResponseTx: PipelineTx {
     /// Next id of a named sequence (incident, order, task, decision).
     fn next_id(&mut self, kind: &str) -> StoreResult<i64>;
+    /// A tube as stored, read without locking it: the response looks at
+    /// other tubes of an incident (their chains) while their own results
+    /// may be arriving, and must not wait on them while holding the
+    /// response lock (a backend whose [`PipelineTx::tube`] locks the row
+    /// overrides this).
+    fn peek_tube(&mut self, barcode: &str) -> StoreResult<Option<TubeRow>> {
+        self.tube(barcode)
+    }
     fn tube_persons(&mut self, tube: &str) -> StoreResult<Vec<PersonId>>;
     fn person_facts(&mut self, ids: &[PersonId]) -> StoreResult<Vec<PersonFact>>;
     fn household_residents(&mut self, household: AreaId) -> StoreResult<Vec<PersonFact>>;
@@ -169,6 +177,37 @@ pub struct Verdict {
     pub role: Role,
     pub at: DateTime<Utc>,
     pub note: Option<String>,
+    /// Lifting while a controlled compound is below the playbook's
+    /// coverage requirement: the reason command gives (recorded, shown in
+    /// the report). Never passes people awaiting retests or open chains.
+    #[serde(default)]
+    pub override_reason: Option<String>,
+    /// The server's clock, when `at` must not lie after it (every request
+    /// but a drill replay's); `None` lets a replay use its own clock.
+    #[serde(default)]
+    pub clock: Option<ServerClock>,
+}
+
+/// The server's clock as a time check sees it: `at` may lie at most
+/// `skew_seconds` after `now` (devices' clocks drift a little).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerClock {
+    pub now: DateTime<Utc>,
+    pub skew_seconds: i64,
+}
+
+impl ServerClock {
+    /// Refuses a time after the server's clock (plus skew).
+    pub fn check(&self, at: DateTime<Utc>) -> Result<(), ResponseError> {
+        if at > self.now + Duration::seconds(self.skew_seconds) {
+            return Err(ResponseError::TimeAfterServerClock {
+                at: at.to_rfc3339(),
+                server: self.now.to_rfc3339(),
+                skew_seconds: self.skew_seconds,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// A decision someone proposes by hand.
@@ -179,6 +218,9 @@ pub struct ManualProposal {
     pub reason: String,
     pub by: String,
     pub at: DateTime<Utc>,
+    /// The server's clock `at` must not lie after (none for a replay).
+    #[serde(default)]
+    pub clock: Option<ServerClock>,
 }
 
 /// A line someone adds to the timeline: a grid level reporting in place
@@ -382,15 +424,55 @@ pub fn respond(
         }
         Some((inc, RoundRole::Expansion)) => {
             if res.outcome.is_alarm() && tx.incident_of_tube(tube)?.is_none() {
-                entry(
-                    tx,
-                    inc,
-                    at,
-                    &res.posted_by,
-                    TimelineKind::Result,
-                    format!("扩面筛查 {tube} {}", res.outcome.as_str()),
-                )?;
-                fx.extend(join(tx, inc, &t, MemberKind::PoolMember, at, pb)?);
+                // A reactive expansion tube has its own chain: linked as an
+                // expansion tube (so every figure keeps counting it), its
+                // members retested as the playbook's stage 2 says, or —
+                // for an environmental tube — its points disinfected and
+                // swabbed again.
+                let (site_name, site_path) = tx
+                    .site_place(t.site)?
+                    .ok_or_else(|| StoreError::Corrupt(format!("tube {tube} site")))?;
+                match t.kind {
+                    TubeKind::Human => {
+                        entry(
+                            tx,
+                            inc,
+                            at,
+                            &res.posted_by,
+                            TimelineKind::Result,
+                            format!(
+                                "扩面筛查 {site_name} 采样管 {tube}（{}混1，{} 人）{}：成员隔离待复核",
+                                t.capacity,
+                                t.samples,
+                                gridsweep_response::report::outcome_zh(res.outcome)
+                            ),
+                        )?;
+                        fx.extend(join(
+                            tx,
+                            inc,
+                            &t,
+                            TubeRole::Expansion,
+                            MemberKind::PoolMember,
+                            at,
+                            pb,
+                        )?);
+                    }
+                    TubeKind::Environmental => {
+                        tx.insert_incident_tube(inc, tube, TubeRole::Expansion, at)?;
+                        fx.extend(environmental_chain(
+                            tx,
+                            inc,
+                            &t,
+                            &site_name,
+                            &site_path,
+                            &res.posted_by,
+                            at,
+                            res.outcome,
+                        )?);
+                    }
+                }
+            } else if !res.outcome.is_alarm() && t.kind == TubeKind::Environmental {
+                fx.extend(resample_done(tx, inc, &t, &res.posted_by, at)?);
             }
             fx.extend(propose_due(tx, inc, at, pb)?);
         }
@@ -475,7 +557,15 @@ pub fn respond(
                     inc
                 }
             };
-            fx.extend(join(tx, inc, &t, MemberKind::PoolMember, at, pb)?);
+            fx.extend(join(
+                tx,
+                inc,
+                &t,
+                TubeRole::Trigger,
+                MemberKind::PoolMember,
+                at,
+                pb,
+            )?);
         }
     }
     Ok(fx)
@@ -606,14 +696,293 @@ fn join(
     tx: &mut dyn ResponseTx,
     inc: i64,
     tube: &TubeRow,
+    role: TubeRole,
     kind: MemberKind,
     at: DateTime<Utc>,
     pb: &Playbook,
 ) -> StoreResult<Effects> {
     let ids = tx.tube_persons(&tube.barcode)?;
     let persons = tx.person_facts(&ids)?;
-    tx.insert_incident_tube(inc, &tube.barcode, TubeRole::Trigger, at)?;
+    tx.insert_incident_tube(inc, &tube.barcode, role, at)?;
     join_persons(tx, inc, &tube.barcode, &persons, kind, at, pb)
+}
+
+/// The title prefix tying a chain's tasks to its tube.
+fn chain_prefix(tube: &str) -> String {
+    format!("{tube} ")
+}
+
+/// A non-negative environmental tube: its points are disinfected and
+/// swabbed again, as tasks of the grid worker (or community staff)
+/// responsible for the site; the chain resolves when the disinfection is
+/// done and a later environmental tube of the site comes back negative.
+#[allow(clippy::too_many_arguments)]
+fn environmental_chain(
+    tx: &mut dyn ResponseTx,
+    inc: i64,
+    t: &TubeRow,
+    site_name: &str,
+    site_path: &AreaPath,
+    actor: &str,
+    at: DateTime<Utc>,
+    outcome: Outcome,
+) -> StoreResult<Effects> {
+    let areas = chains(tx, &[site_path])?;
+    let chain = chain_of(site_path, &areas);
+    let Some(assignee) = responsible_for(&chain) else {
+        return Err(StoreError::Corrupt(format!("site of tube {}", t.barcode)));
+    };
+    let place = chain.last().cloned();
+    let prefix = chain_prefix(&t.barcode);
+    for (kind, title) in [
+        (
+            TaskKind::Disinfection,
+            format!("{prefix}阳性环境样本：{site_name} {} 个点位消杀", t.samples),
+        ),
+        (
+            TaskKind::EnvResample,
+            format!("{prefix}消杀后复采：{site_name} {} 个点位", t.samples),
+        ),
+    ] {
+        write_task(
+            tx,
+            inc,
+            &NewTask {
+                kind,
+                title,
+                area: place.clone(),
+                person: None,
+                assignee: assignee.clone(),
+                target: t.samples,
+            },
+            at,
+        )?;
+    }
+    entry(
+        tx,
+        inc,
+        at,
+        actor,
+        TimelineKind::Result,
+        format!(
+            "扩面筛查 环境 {site_name} 采样管 {}（{} 个点位）{}：消杀与复采任务下发 {}",
+            t.barcode,
+            t.samples,
+            gridsweep_response::report::outcome_zh(outcome),
+            assignee.label()
+        ),
+    )?;
+    Ok(vec![Effect::IncidentUpdated {
+        incident: inc,
+        what: format!("environmental chain {}", t.barcode),
+    }])
+}
+
+/// A negative environmental tube: any open resampling of a reactive
+/// environmental tube of the same site, resulted before this one was
+/// opened, is done.
+fn resample_done(
+    tx: &mut dyn ResponseTx,
+    inc: i64,
+    t: &TubeRow,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<Effects> {
+    let mut fx = Vec::new();
+    let reactive: Vec<(String, TubeRole)> = tx
+        .incident_tubes(inc)?
+        .into_iter()
+        .filter(|(_, r)| *r == TubeRole::Expansion)
+        .collect();
+    let mut tasks = tx.tasks(inc)?;
+    for (code, _) in reactive {
+        if code == t.barcode {
+            continue;
+        }
+        let Some(r) = tx.peek_tube(&code)? else {
+            continue;
+        };
+        let before = r.resulted_at.is_some_and(|done| done <= t.opened_at);
+        if r.kind != TubeKind::Environmental || r.site != t.site || !before {
+            continue;
+        }
+        let prefix = chain_prefix(&code);
+        for task in tasks.iter_mut().filter(|k| {
+            k.kind == TaskKind::EnvResample
+                && k.status == TaskStatus::Open
+                && k.title.starts_with(&prefix)
+        }) {
+            task.status = TaskStatus::Done;
+            task.done_at = Some(at);
+            task.done_by = Some(actor.to_string());
+            tx.update_task(task)?;
+            entry(
+                tx,
+                inc,
+                at,
+                actor,
+                TimelineKind::Result,
+                format!("环境复采 {} 阴性：{code} 复采完成", t.barcode),
+            )?;
+            fx.push(Effect::IncidentUpdated {
+                incident: inc,
+                what: format!("resampled {code}"),
+            });
+        }
+    }
+    Ok(fx)
+}
+
+/// Every non-negative tube of the incident — its trigger tubes, and each
+/// tube of its expansion round resulted non-negative — with the state of
+/// its chain of follow-ups.
+fn incident_chains(tx: &mut dyn ResponseTx, info: &IncidentInfo) -> StoreResult<Vec<Chain>> {
+    let status: BTreeMap<PersonId, MemberStatus> = tx
+        .members(info.id)?
+        .into_iter()
+        .map(|(m, _)| (m.person.id, m.status))
+        .collect();
+    let tasks = tx.tasks(info.id)?;
+    let mut candidates: Vec<(String, TubeRole)> = tx
+        .incident_tubes(info.id)?
+        .into_iter()
+        .filter(|(_, r)| *r != TubeRole::Retest)
+        .collect();
+    let expansion = match info.expansion_round {
+        Some(r) => tx.round_tubes(r)?,
+        None => vec![],
+    };
+    for t in &expansion {
+        let alarm = t.result.as_ref().is_some_and(|r| r.outcome.is_alarm());
+        if alarm && !candidates.iter().any(|(c, _)| *c == t.tube.barcode) {
+            candidates.push((t.tube.barcode.clone(), TubeRole::Expansion));
+        }
+    }
+    let mut out = Vec::new();
+    for (code, role) in candidates {
+        let Some(tube) = tx.peek_tube(&code)? else {
+            continue;
+        };
+        let Some(result) = tx.current_result(&code)? else {
+            continue;
+        };
+        if !result.outcome.is_alarm() {
+            continue;
+        }
+        let site = tx.site_place(tube.site)?.map(|s| s.0).unwrap_or_default();
+        let mut c = Chain {
+            tube: code.clone(),
+            role,
+            kind: tube.kind,
+            outcome: Some(result.outcome),
+            site,
+            resulted_at: tube.resulted_at,
+            persons: 0,
+            awaiting: 0,
+            cases: 0,
+            disinfected: false,
+            resampled: false,
+            resolved: false,
+        };
+        match tube.kind {
+            TubeKind::Human => {
+                for p in tx.tube_persons(&code)? {
+                    c.persons += 1;
+                    match status.get(&p) {
+                        Some(MemberStatus::PendingRetest) => c.awaiting += 1,
+                        Some(MemberStatus::Positive | MemberStatus::Confirmed) => c.cases += 1,
+                        _ => {}
+                    }
+                }
+                c.resolved = c.awaiting == 0 && c.cases == 0;
+            }
+            TubeKind::Environmental => {
+                let prefix = chain_prefix(&code);
+                let mine: Vec<&TaskView> = tasks
+                    .iter()
+                    .filter(|k| k.kind == TaskKind::Disinfection && k.title.starts_with(&prefix))
+                    .collect();
+                c.disinfected =
+                    !mine.is_empty() && mine.iter().all(|k| k.status == TaskStatus::Done);
+                c.resampled = expansion.iter().any(|o| {
+                    o.tube.barcode != code
+                        && o.tube.kind == TubeKind::Environmental
+                        && o.tube.site == tube.site
+                        && tube.resulted_at.is_some_and(|r| r <= o.tube.opened_at)
+                        && o.result
+                            .as_ref()
+                            .is_some_and(|r| r.outcome == Outcome::Negative)
+                });
+                c.resolved = c.disinfected && c.resampled;
+            }
+        }
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// Coverage of each compound the incident put under static control, over
+/// the incident's rounds: a resident counts as sampled with a sample in
+/// the expansion or the retest round (a retested trigger member is
+/// covered), as accounted for with a mark in either round or an isolation
+/// order of the incident, else as missing.
+fn compound_coverage(
+    tx: &mut dyn ResponseTx,
+    info: &IncidentInfo,
+) -> StoreResult<Vec<CompoundCoverage>> {
+    let orders = tx.orders(info.id)?;
+    let isolated: BTreeSet<PersonId> = orders
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.kind,
+                OrderKind::HomeIsolation | OrderKind::IsolationPendingRetest
+            )
+        })
+        .filter_map(|o| o.person.as_ref().map(|p| p.id))
+        .collect();
+    let rounds: Vec<i64> = [info.expansion_round, info.retest_round]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut out: Vec<CompoundCoverage> = Vec::new();
+    for o in orders.iter().filter(|o| o.kind == OrderKind::StaticControl) {
+        let Some(area) = &o.area else { continue };
+        if out.iter().any(|c| c.area.id == area.id) {
+            continue;
+        }
+        let Some((brief, path)) = tx.area_briefs(&[area.id])?.into_iter().next() else {
+            continue;
+        };
+        let mut people: BTreeMap<PersonId, (bool, bool)> = BTreeMap::new();
+        for r in &rounds {
+            for e in tx.roster_coverage(&path, *r)? {
+                let v = people.entry(e.person.id).or_default();
+                v.0 |= e.sampled;
+                v.1 |= e.mark.is_some() || isolated.contains(&e.person.id);
+            }
+        }
+        let mut c = CompoundCoverage {
+            incident: info.id,
+            area: brief,
+            roster: people.len() as u64,
+            sampled: 0,
+            accounted: 0,
+            missing: 0,
+            lifted: o.lifted_at.is_some(),
+        };
+        for (sampled, accounted) in people.values() {
+            if *sampled {
+                c.sampled += 1;
+            } else if *accounted {
+                c.accounted += 1;
+            } else {
+                c.missing += 1;
+            }
+        }
+        out.push(c);
+    }
+    Ok(out)
 }
 
 fn join_persons(
@@ -630,6 +999,7 @@ fn join_persons(
     };
     let (members, compound_paths) = member_inputs(tx, persons, kind == MemberKind::PoolMember)?;
     let existing = tx.members(inc)?;
+    let in_tube: BTreeSet<PersonId> = persons.iter().map(|p| p.brief.id).collect();
     let orders = tx.orders(inc)?;
     let tasks = tx.tasks(inc)?;
     let known_compounds: BTreeSet<AreaId> = orders
@@ -649,11 +1019,18 @@ fn join_persons(
         at,
         kind,
         members: members.clone(),
-        // A traced household member found in a non-negative tube of their
-        // own is planned again: isolated pending retest like any member.
+        // A person of this tube the incident already holds but who awaits
+        // nothing — a traced household member, or a member whose earlier
+        // retest cleared them — is planned again: isolated pending a
+        // retest like any member, and counted as such (one person may hold
+        // two roles). Everyone else already known gets nothing new.
         known_persons: existing
             .iter()
-            .filter(|(m, _)| kind != MemberKind::PoolMember || m.kind != MemberKind::Household)
+            .filter(|(m, _)| {
+                kind != MemberKind::PoolMember
+                    || !in_tube.contains(&m.person.id)
+                    || !matches!(m.status, MemberStatus::Traced | MemberStatus::Cleared)
+            })
             .map(|(m, _)| m.person.id)
             .collect(),
         known_compounds,
@@ -705,7 +1082,11 @@ fn join_persons(
     let already: BTreeSet<PersonId> = existing.iter().map(|(m, _)| m.person.id).collect();
     for m in &plan.members {
         if already.contains(&m.person.id) {
-            tx.set_member_status(inc, m.person.id, m.status)?;
+            // Only ever re-isolated: a known person is never set back to
+            // "traced" by someone else's household.
+            if m.status == MemberStatus::PendingRetest {
+                tx.set_member_status(inc, m.person.id, m.status)?;
+            }
             continue;
         }
         tx.insert_member(
@@ -772,6 +1153,46 @@ fn join_persons(
             kind: e.kind,
             text: e.text.clone(),
         })?;
+    }
+    // The alert reaches every sub-district and community whose residents
+    // are new members, not only the chain of the hut the tube came from.
+    let notified: Vec<String> = tx
+        .timeline(inc)?
+        .into_iter()
+        .filter(|e| e.kind == TimelineKind::Notified)
+        .map(|e| e.text)
+        .collect();
+    let mut levels: Vec<Assignee> = Vec::new();
+    for m in &members {
+        if !plan.members.iter().any(|n| n.person.id == m.person.id) {
+            continue;
+        }
+        for l in grid_levels(&m.chain) {
+            let label = format!("{}（{}）", l.role.label_zh(), l.area_name);
+            if l.role != Role::DistrictCommand
+                && !notified.iter().any(|t| t.contains(&label))
+                && !levels.iter().any(|x| x.area == l.area)
+            {
+                levels.push(l);
+            }
+        }
+    }
+    if !levels.is_empty() {
+        entry(
+            tx,
+            inc,
+            at,
+            PLAYBOOK_ACTOR,
+            TimelineKind::Notified,
+            format!(
+                "推送 成员所在 {}",
+                levels
+                    .iter()
+                    .map(|l| format!("{}（{}）", l.role.label_zh(), l.area_name))
+                    .collect::<Vec<_>>()
+                    .join("、")
+            ),
+        )?;
     }
     let mut fx = Vec::new();
     if let Some(b) = &plan.block {
@@ -1063,7 +1484,18 @@ fn write_task(
     Ok(id)
 }
 
-fn facts(tx: &mut dyn ResponseTx, info: &IncidentInfo) -> StoreResult<Facts> {
+/// The facts the rules read. Coverage is the costly part (the roster of
+/// every controlled compound): with `coverage` false it is computed only
+/// when nothing else blocks, i.e. only when it can decide a proposal.
+fn facts(tx: &mut dyn ResponseTx, info: &IncidentInfo, coverage: bool) -> StoreResult<Facts> {
+    let mut f = facts_without_coverage(tx, info)?;
+    if coverage || hard_blockers(&f).is_empty() {
+        f.coverage = Some(compound_coverage(tx, info)?);
+    }
+    Ok(f)
+}
+
+fn facts_without_coverage(tx: &mut dyn ResponseTx, info: &IncidentInfo) -> StoreResult<Facts> {
     let members = tx.members(info.id)?;
     let decisions = tx.decisions(info.id)?;
     let expansion = match info.expansion_round {
@@ -1089,6 +1521,8 @@ fn facts(tx: &mut dyn ResponseTx, info: &IncidentInfo) -> StoreResult<Facts> {
                 status: d.status,
             })
             .collect(),
+        chains: incident_chains(tx, info)?,
+        coverage: None,
     })
 }
 
@@ -1102,7 +1536,10 @@ fn propose_due(
     let Some(info) = tx.incident(inc)? else {
         return Ok(vec![]);
     };
-    let f = facts(tx, &info)?;
+    // A proposal never predates its incident, whatever clock a result
+    // carried.
+    let at = at.max(info.opened_at);
+    let f = facts(tx, &info, false)?;
     let proposals = evaluate(pb, &f);
     if proposals.is_empty() {
         return Ok(vec![]);
@@ -1129,6 +1566,7 @@ fn propose_due(
             decided_by: None,
             decided_role: None,
             note: None,
+            override_reason: None,
         })?;
         entry(
             tx,
@@ -1168,6 +1606,15 @@ pub fn propose(
     if info.status != IncidentStatus::Open {
         return Ok(Err(ResponseError::IncidentClosed(inc)));
     }
+    if let Some(clock) = &p.clock {
+        rule!(clock.check(p.at));
+    }
+    if p.at < info.opened_at {
+        return Ok(Err(ResponseError::TimeBeforeIncident {
+            at: p.at.to_rfc3339(),
+            opened_at: info.opened_at.to_rfc3339(),
+        }));
+    }
     let members = tx.members(inc)?;
     let person = match p.person {
         Some(id) => Some(rule!(
@@ -1199,6 +1646,7 @@ pub fn propose(
         decided_by: None,
         decided_role: None,
         note: None,
+        override_reason: None,
     })?;
     entry(
         tx,
@@ -1236,16 +1684,58 @@ pub fn decide(
             .ok_or(ResponseError::DecisionUnknown(v.decision))
     );
     rule!(check_confirm(pb, d.id, d.kind, d.status, v.role));
+    // Times the server can vouch for: a decision is never before its
+    // proposal or its incident, nor (outside a replay) after the clock.
+    if let Some(clock) = &v.clock {
+        rule!(clock.check(v.at));
+    }
+    if v.at < d.proposed_at {
+        return Ok(Err(ResponseError::TimeBeforeProposal {
+            at: v.at.to_rfc3339(),
+            proposed_at: d.proposed_at.to_rfc3339(),
+        }));
+    }
+    if v.at < info.opened_at {
+        return Ok(Err(ResponseError::TimeBeforeIncident {
+            at: v.at.to_rfc3339(),
+            opened_at: info.opened_at.to_rfc3339(),
+        }));
+    }
+    let override_reason = v
+        .override_reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string);
+    if v.override_reason.is_some() && override_reason.is_none() {
+        return Ok(Err(ResponseError::Invalid {
+            field: "override_reason".into(),
+            reason: "an override names its reason".into(),
+        }));
+    }
     let mut fx = Vec::new();
+    let mut overridden: Vec<String> = Vec::new();
     if v.confirm {
         if info.status != IncidentStatus::Open {
             return Ok(Err(ResponseError::IncidentClosed(inc)));
         }
         match d.kind {
             DecisionKind::LiftAndClose => {
-                let blockers = lift_blockers(&facts(tx, &info)?);
-                if !blockers.is_empty() {
-                    return Ok(Err(ResponseError::ConditionsChanged(blockers.join("；"))));
+                let f = facts(tx, &info, true)?;
+                let all = blockers(&f, pb.lift_coverage_percent);
+                let hard: Vec<&str> = all
+                    .iter()
+                    .filter(|b| !b.overridable)
+                    .map(|b| b.text.as_str())
+                    .collect();
+                if !hard.is_empty() {
+                    return Ok(Err(ResponseError::ConditionsChanged(hard.join("；"))));
+                }
+                overridden = all.into_iter().map(|b| b.text).collect();
+                if !overridden.is_empty() && override_reason.is_none() {
+                    return Ok(Err(ResponseError::CoverageBelowRequirement(
+                        overridden.join("；"),
+                    )));
                 }
                 let mut lifted = Vec::new();
                 for mut o in tx.orders(inc)? {
@@ -1262,6 +1752,19 @@ pub fn decide(
                 info.status = IncidentStatus::Closed;
                 info.closed_at = Some(v.at);
                 tx.update_incident(&info)?;
+                if let Some(reason) = override_reason.as_ref().filter(|_| !overridden.is_empty()) {
+                    entry(
+                        tx,
+                        inc,
+                        v.at,
+                        &v.by,
+                        TimelineKind::Note,
+                        format!(
+                            "覆盖率未达预案要求（{}），指挥部明确理由提前解除：{reason}",
+                            overridden.join("；")
+                        ),
+                    )?;
+                }
                 entry(
                     tx,
                     inc,
@@ -1372,6 +1875,12 @@ pub fn decide(
     d.decided_by = Some(v.by.clone());
     d.decided_role = Some(v.role);
     d.note = v.note.clone();
+    // Recorded only when it actually passed a coverage shortfall.
+    d.override_reason = if overridden.is_empty() {
+        None
+    } else {
+        override_reason
+    };
     tx.update_decision(&d)?;
     entry(
         tx,
@@ -1405,9 +1914,6 @@ pub fn decide(
     Ok(Ok(fx))
 }
 
-/// Most same-building residents taken into a cascade as contacts.
-const CONTACTS_PER_BUILDING: u32 = 500;
-
 /// A confirmed case: a new incident over the case's contacts — the
 /// household (close contacts) and the rest of the building.
 fn cascade(
@@ -1424,11 +1930,26 @@ fn cascade(
     let ids = ids_of(&me.household_path);
     let building = path_of(&ids[..ids.len().saturating_sub(1)]);
     let mut contacts = tx.household_residents(me.household)?;
+    let mut left_out = 0usize;
+    let mut building_residents = 0usize;
     if let Some(b) = &building {
-        for p in tx.residents_under(b, CONTACTS_PER_BUILDING)? {
-            if !contacts.iter().any(|c| c.brief.id == p.brief.id) {
-                contacts.push(p);
+        let all = tx.residents_under(b, u32::MAX)?;
+        building_residents = all.len();
+        let cap = match pb.max_building_contacts {
+            0 => usize::MAX,
+            n => n as usize,
+        };
+        let mut taken = 0usize;
+        for p in all {
+            if contacts.iter().any(|c| c.brief.id == p.brief.id) {
+                continue;
             }
+            if taken >= cap {
+                left_out += 1;
+                continue;
+            }
+            taken += 1;
+            contacts.push(p);
         }
     }
     contacts.retain(|c| c.brief.id != case.id);
@@ -1461,6 +1982,20 @@ fn cascade(
             contacts.len()
         ),
     )?;
+    if left_out > 0 {
+        // Nothing is cut silently: the playbook's cap and its effect.
+        entry(
+            tx,
+            child,
+            v.at,
+            PLAYBOOK_ACTOR,
+            TimelineKind::Note,
+            format!(
+                "同楼栋 {building_residents} 人，按预案上限 max_building_contacts = {} 纳入密接，{left_out} 人未纳入",
+                pb.max_building_contacts
+            ),
+        )?;
+    }
     let mut fx = vec![Effect::IncidentOpened {
         incident: child,
         area: area.id.get(),
@@ -1501,15 +2036,24 @@ pub fn note(tx: &mut dyn ResponseTx, inc: i64, n: &NewNote) -> StoreResult<Refus
     }]))
 }
 
-/// Marks a task done.
+/// Marks a task done. A done task may resolve a chain (an environmental
+/// tube's disinfection), so the playbook looks again at what it would
+/// propose.
 pub fn complete_task(
     tx: &mut dyn ResponseTx,
     inc: i64,
     task: i64,
     by: &str,
     at: DateTime<Utc>,
+    pb: &Playbook,
 ) -> StoreResult<Refused<TaskView>> {
-    rule!(tx.incident(inc)?.ok_or(ResponseError::IncidentUnknown(inc)));
+    let info = rule!(tx.incident(inc)?.ok_or(ResponseError::IncidentUnknown(inc)));
+    if at < info.opened_at {
+        return Ok(Err(ResponseError::TimeBeforeIncident {
+            at: at.to_rfc3339(),
+            opened_at: info.opened_at.to_rfc3339(),
+        }));
+    }
     let mut t = rule!(
         tx.tasks(inc)?
             .into_iter()
@@ -1529,16 +2073,21 @@ pub fn complete_task(
             TimelineKind::Task,
             format!("完成：{}", t.title),
         )?;
+        propose_due(tx, inc, at, pb)?;
     }
     Ok(Ok(t))
 }
 
 /// One incident with everything on it.
-pub fn detail(tx: &mut dyn ResponseTx, inc: i64) -> StoreResult<Option<IncidentDetail>> {
+pub fn detail(
+    tx: &mut dyn ResponseTx,
+    inc: i64,
+    pb: &Playbook,
+) -> StoreResult<Option<IncidentDetail>> {
     let Some(info) = tx.incident(inc)? else {
         return Ok(None);
     };
-    let f = facts(tx, &info)?;
+    let f = facts(tx, &info, true)?;
     Ok(Some(IncidentDetail {
         members: tx.members(inc)?.into_iter().map(|(m, _)| m).collect(),
         orders: tx.orders(inc)?,
@@ -1547,7 +2096,10 @@ pub fn detail(tx: &mut dyn ResponseTx, inc: i64) -> StoreResult<Option<IncidentD
         timeline: tx.timeline(inc)?,
         tubes: tx.incident_tubes(inc)?,
         children: tx.children_of(inc)?,
-        blockers: lift_blockers(&f),
+        blockers: blockers(&f, pb.lift_coverage_percent)
+            .into_iter()
+            .map(|b| b.text)
+            .collect(),
         info,
     }))
 }
@@ -1562,17 +2114,27 @@ fn community_name(path: &AreaPath, areas: &BTreeMap<AreaId, AreaBrief>) -> Strin
         .unwrap_or_default()
 }
 
-fn incident_data(tx: &mut dyn ResponseTx, inc: i64) -> StoreResult<Option<IncidentData>> {
+fn incident_data(
+    tx: &mut dyn ResponseTx,
+    inc: i64,
+    pb: &Playbook,
+) -> StoreResult<Option<IncidentData>> {
     let Some(info) = tx.incident(inc)? else {
         return Ok(None);
     };
+    let f = facts(tx, &info, true)?;
+    let blockers: Vec<String> = blockers(&f, pb.lift_coverage_percent)
+        .into_iter()
+        .map(|b| b.text)
+        .collect();
+    let alerted = member_levels(tx, inc)?;
     let mut round_tubes: Vec<(RoundTube, TubeRole)> = Vec::new();
     let linked = tx.incident_tubes(inc)?;
     for (code, role) in &linked {
         if *role != TubeRole::Trigger {
             continue;
         }
-        if let Some(t) = tx.tube(code)? {
+        if let Some(t) = tx.peek_tube(code)? {
             let result = tx.current_result(code)?;
             let (site_name, site_path) = tx
                 .site_place(t.site)?
@@ -1628,6 +2190,10 @@ fn incident_data(tx: &mut dyn ResponseTx, inc: i64) -> StoreResult<Option<Incide
     let trigger_codes: Vec<String> = triggers.into_iter().collect();
     samples.extend(tx.tube_samples(&trigger_codes)?);
     Ok(Some(IncidentData {
+        chains: f.chains,
+        coverage: f.coverage.unwrap_or_default(),
+        blockers,
+        alerted,
         members: tx.members(inc)?.into_iter().map(|(m, _)| m).collect(),
         orders: tx.orders(inc)?,
         tasks: tx.tasks(inc)?,
@@ -1639,15 +2205,40 @@ fn incident_data(tx: &mut dyn ResponseTx, inc: i64) -> StoreResult<Option<Incide
     }))
 }
 
+/// The sub-districts and communities where the incident's members live,
+/// in the order first met.
+fn member_levels(tx: &mut dyn ResponseTx, inc: i64) -> StoreResult<Vec<AreaBrief>> {
+    let households: BTreeSet<AreaId> = tx.members(inc)?.into_iter().map(|(_, h)| h).collect();
+    let households: Vec<AreaId> = households.into_iter().collect();
+    let paths: Vec<AreaPath> = tx
+        .area_briefs(&households)?
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    let refs: Vec<&AreaPath> = paths.iter().collect();
+    let areas = chains(tx, &refs)?;
+    let mut out: Vec<AreaBrief> = Vec::new();
+    for p in &paths {
+        for a in chain_of(p, &areas) {
+            if matches!(a.level, AreaLevel::SubDistrict | AreaLevel::Community)
+                && !out.iter().any(|x| x.id == a.id)
+            {
+                out.push(a);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The report of an incident and every incident it cascaded into.
-pub fn report(tx: &mut dyn ResponseTx, inc: i64) -> StoreResult<Option<Report>> {
-    let Some(root) = incident_data(tx, inc)? else {
+pub fn report(tx: &mut dyn ResponseTx, inc: i64, pb: &Playbook) -> StoreResult<Option<Report>> {
+    let Some(root) = incident_data(tx, inc, pb)? else {
         return Ok(None);
     };
     let mut cascades = Vec::new();
     let mut queue = tx.children_of(inc)?;
     while let Some(c) = queue.pop() {
-        if let Some(d) = incident_data(tx, c)? {
+        if let Some(d) = incident_data(tx, c, pb)? {
             cascades.push(d);
         }
         queue.extend(tx.children_of(c)?);
@@ -1674,8 +2265,10 @@ pub fn area_coverage(
     Ok(Ok(coverage(&brief, round, &areas, &roster)))
 }
 
-/// Marks a person away / hospitalised / sampled elsewhere for a round.
-pub fn mark(tx: &mut dyn ResponseTx, m: &PersonMark) -> StoreResult<Refused<()>> {
+/// Marks a person away / hospitalised / sampled elsewhere for a round;
+/// when the round is an incident's, the playbook looks again at what it
+/// would propose (the mark may complete a compound's coverage).
+pub fn mark(tx: &mut dyn ResponseTx, m: &PersonMark, pb: &Playbook) -> StoreResult<Refused<()>> {
     rule!(
         tx.round(m.round)?
             .ok_or(ResponseError::RoundUnknown(m.round))
@@ -1684,6 +2277,13 @@ pub fn mark(tx: &mut dyn ResponseTx, m: &PersonMark) -> StoreResult<Refused<()>>
         return Ok(Err(ResponseError::PersonUnknown(m.person.0)));
     }
     tx.set_mark(m)?;
+    if let Some((inc, _)) = tx.incident_for_round(m.round)?
+        && tx
+            .incident(inc)?
+            .is_some_and(|i| i.status == IncidentStatus::Open)
+    {
+        propose_due(tx, inc, m.at, pb)?;
+    }
     Ok(Ok(()))
 }
 

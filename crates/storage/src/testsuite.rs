@@ -1246,7 +1246,10 @@ pub fn suspect_tube_opens_an_incident(store: &dyn Store) {
     let inc = &list[0];
     assert_eq!(inc.area.id, f.community);
     assert_eq!(inc.status, IncidentStatus::Open);
-    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    let d = store
+        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     let pool = d
         .members
         .iter()
@@ -1301,7 +1304,12 @@ pub fn suspect_tube_opens_an_incident(store: &dyn Store) {
             .is_empty()
     );
     assert_eq!(
-        store.incident_detail(inc.id).unwrap().unwrap().tasks.len(),
+        store
+            .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+            .unwrap()
+            .unwrap()
+            .tasks
+            .len(),
         d.tasks.len()
     );
     // A second non-negative tube of the same community joins.
@@ -1315,7 +1323,10 @@ pub fn suspect_tube_opens_an_incident(store: &dyn Store) {
     );
     let list = store.incidents().unwrap();
     assert_eq!(list.len(), 1, "joined, not opened");
-    let d2 = store.incident_detail(inc.id).unwrap().unwrap();
+    let d2 = store
+        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     let pending = d2
         .members
         .iter()
@@ -1342,14 +1353,17 @@ pub fn suspect_tube_opens_an_incident(store: &dyn Store) {
     // Coverage of the community in the routine round; a mark explains one.
     let expansion = inc.expansion_round.unwrap();
     store
-        .mark_person(crate::response::PersonMark {
-            round,
-            person: persons[0].id,
-            kind: MarkKind::Away,
-            note: String::new(),
-            at: ctx("t").at,
-            by: "网格员".into(),
-        })
+        .mark_person(
+            crate::response::PersonMark {
+                round,
+                person: persons[0].id,
+                kind: MarkKind::Away,
+                note: String::new(),
+                at: ctx("t").at,
+                by: "网格员".into(),
+            },
+            gridsweep_response::Playbook::default(),
+        )
         .unwrap()
         .unwrap();
     let c = store.coverage(f.community, round).unwrap().unwrap();
@@ -1358,10 +1372,23 @@ pub fn suspect_tube_opens_an_incident(store: &dyn Store) {
     let c = store.coverage(f.community, expansion).unwrap().unwrap();
     assert_eq!((c.total.sampled, c.total.missing), (0, 21));
     assert_eq!(store.person_marks(round).unwrap().len(), 1);
-    let report = store.incident_report(inc.id).unwrap().unwrap();
-    // Pool members proper; the upgraded housemate is counted with the household.
-    assert_eq!(report.retests.members, 19);
-    assert_eq!(report.retests.pending, 19);
+    let report = store
+        .incident_report(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
+    // Everyone awaiting a retest is counted, whatever else they are: the
+    // 19 pool members and the housemate found in a tube of their own.
+    assert_eq!(report.retests.members, 20);
+    assert_eq!(report.retests.pending, 20);
+    assert!(
+        store
+            .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+            .unwrap()
+            .unwrap()
+            .blockers
+            .contains(&"20 人单管复核结果未出".to_string()),
+        "and every one of them blocks"
+    );
     assert!(report.all_clear_at.is_none());
 }
 
@@ -1388,6 +1415,7 @@ pub fn decisions_need_the_right_role(store: &dyn Store) {
                 reason: "疾控研判".into(),
                 by: "李医生".into(),
                 at: ctx("t").at,
+                clock: None,
             },
         )
         .unwrap()
@@ -1403,6 +1431,8 @@ pub fn decisions_need_the_right_role(store: &dyn Store) {
         role,
         at: ctx("t").at,
         note: None,
+        override_reason: None,
+        clock: None,
     };
     let e = store
         .decide(inc, verdict(Role::GridWorker), Playbook::default())
@@ -1418,7 +1448,10 @@ pub fn decisions_need_the_right_role(store: &dyn Store) {
         .unwrap()
         .unwrap_err();
     assert_eq!(e.code(), "decision_not_pending");
-    let d = store.incident_detail(inc).unwrap().unwrap();
+    let d = store
+        .incident_detail(inc, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     let dec = d.decisions.iter().find(|x| x.id == id).unwrap();
     assert_eq!(dec.decided_by.as_deref(), Some("王五"));
     assert_eq!(dec.decided_role, Some(Role::Cdc));
@@ -1444,6 +1477,7 @@ pub fn decisions_need_the_right_role(store: &dyn Store) {
                 reason: "试图提前解除".into(),
                 by: "张三".into(),
                 at: ctx("t").at,
+                clock: None,
             },
         )
         .unwrap()
@@ -1462,6 +1496,8 @@ pub fn decisions_need_the_right_role(store: &dyn Store) {
                 role: Role::DistrictCommand,
                 at: ctx("t").at,
                 note: None,
+                override_reason: None,
+                clock: None,
             },
             Playbook::default(),
         )
@@ -1530,7 +1566,10 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
     let inc = store.incidents().unwrap()[0].clone();
     let retest_round = inc.retest_round.unwrap();
     assert_eq!(store.round(retest_round).unwrap().unwrap().pool_size, 10);
-    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    let d = store
+        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     let pooled: Vec<&TaskView> = d
         .tasks
         .iter()
@@ -1576,7 +1615,10 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
         &asked[..5],
         &[13],
     );
-    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    let d = store
+        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     assert!(
         d.members
             .iter()
@@ -1608,7 +1650,10 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
         &pc3(),
         FITTED,
     );
-    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    let d = store
+        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     let status = |i: usize| {
         d.members
             .iter()
@@ -1655,14 +1700,23 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
             .any(|b| b.contains("1 人单管复核结果未出"))
     );
     // Replaying the response for a tube already read changes nothing.
-    let before = store.incident_detail(inc.id).unwrap().unwrap();
+    let before = store
+        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     assert!(
         store
             .respond_to_result(code.into(), ctx("t").at, pc3())
             .unwrap()
             .is_empty()
     );
-    assert_eq!(store.incident_detail(inc.id).unwrap().unwrap(), before);
+    assert_eq!(
+        store
+            .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+            .unwrap()
+            .unwrap(),
+        before
+    );
     // The single tube confirms: positive, and the CDC is asked to confirm the case.
     fitted_tube_result(
         store,
@@ -1674,7 +1728,10 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
         &pc3(),
         FITTED,
     );
-    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    let d = store
+        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     assert_eq!(
         d.members
             .iter()
@@ -1694,7 +1751,10 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
             .any(|x| x.kind == DecisionKind::ConfirmCase
                 && x.person.as_ref().map(|p| p.id) == Some(persons[13].id))
     );
-    let report = store.incident_report(inc.id).unwrap().unwrap();
+    let report = store
+        .incident_report(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (
             report.retests.members,
@@ -1703,6 +1763,76 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
         ),
         (20, 19, 1)
     );
+    // The case's building holds 8 more residents next door; a playbook
+    // capping same-building contacts at 5 takes 5 of them, and says so.
+    let f = other_household_of(store, &persons[0]);
+    let next_door: Vec<NewPerson> = (0..8)
+        .map(|i| person(store, &format!("邻居{i}"), 700 + i * 2 + 1, &f))
+        .collect();
+    store
+        .write_population(&PopulationBatch {
+            persons: next_door,
+            ..Default::default()
+        })
+        .unwrap();
+    let case = d
+        .decisions
+        .iter()
+        .find(|x| x.kind == DecisionKind::ConfirmCase)
+        .unwrap();
+    let capped = gridsweep_response::Playbook {
+        max_building_contacts: 5,
+        ..pc3()
+    };
+    store
+        .decide(
+            inc.id,
+            crate::response::Verdict {
+                decision: case.id,
+                confirm: true,
+                by: "疾控".into(),
+                role: Role::Cdc,
+                at: case.proposed_at + chrono::Duration::minutes(30),
+                note: None,
+                override_reason: None,
+                clock: None,
+            },
+            capped,
+        )
+        .unwrap()
+        .unwrap();
+    let child = store.incidents().unwrap()[0].clone();
+    assert_eq!(child.parent, Some(inc.id));
+    let cd = store
+        .incident_detail(child.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
+    let contacts = cd
+        .members
+        .iter()
+        .filter(|m| m.kind == MemberKind::Contact)
+        .count();
+    assert_eq!(contacts, 19 + 5, "the household and 5 of the 8 next door");
+    assert!(
+        cd.timeline
+            .iter()
+            .any(|e| e.text
+                == "同楼栋 28 人，按预案上限 max_building_contacts = 5 纳入密接，3 人未纳入"),
+        "{:?}",
+        cd.timeline
+    );
+}
+
+/// The other household of the fixture's building (the one `p` does not
+/// live in).
+fn other_household_of(store: &dyn Store, p: &NewPerson) -> AreaNode {
+    let building = store.area(p.household).unwrap().unwrap().parent.unwrap();
+    store
+        .children(building)
+        .unwrap()
+        .into_iter()
+        .find(|h| h.id != p.household)
+        .unwrap()
 }
 
 /// Two positives in the pool: the code tubes are ambiguous, the decoder
@@ -1730,7 +1860,10 @@ pub fn pool_code_third_round_resolves_two_positives(store: &dyn Store) {
         .unwrap()
         .retest_tubes;
     sample_asked(store, retest_round, site, "S2", &persons, &asked, &[0, 1]);
-    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    let d = store
+        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     let singles: Vec<&TaskView> = d
         .tasks
         .iter()
@@ -1767,7 +1900,10 @@ pub fn pool_code_third_round_resolves_two_positives(store: &dyn Store) {
             FITTED,
         );
     }
-    let d = store.incident_detail(inc.id).unwrap().unwrap();
+    let d = store
+        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     let status = |i: usize| {
         d.members
             .iter()
@@ -1792,7 +1928,10 @@ pub fn pool_code_third_round_resolves_two_positives(store: &dyn Store) {
             || t.status == TaskStatus::Done
     ));
     // 1 pool + 6 code tubes + 4 singles = 11 tubes for 20 people, not 21.
-    let tubes = store.incident_report(inc.id).unwrap().unwrap();
+    let tubes = store
+        .incident_report(inc.id, &gridsweep_response::Playbook::default())
+        .unwrap()
+        .unwrap();
     assert_eq!(tubes.retests.positive, 2);
 }
 

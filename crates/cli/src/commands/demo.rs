@@ -67,6 +67,25 @@ pub struct Scenario {
     pub marks: Vec<Marks>,
     #[serde(default)]
     pub decisions: Vec<Decision>,
+    /// What follows reactive expansion tubes: retests of everyone still
+    /// awaiting one, disinfection, and resampling of environmental points.
+    #[serde(default)]
+    pub followup: Option<Followup>,
+}
+
+/// The follow-up of non-negative expansion tubes (their chains).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Followup {
+    /// When each person still awaiting a retest is sampled (single tubes
+    /// at the `[retests]` site), and each reactive environmental tube's
+    /// site is swabbed again.
+    pub sampled: String,
+    pub received: String,
+    pub resulted: String,
+    /// When the disinfection tasks are reported done, and by whom.
+    pub disinfected: String,
+    pub by: String,
 }
 
 /// The routine round the triggering tube was sampled in.
@@ -221,6 +240,11 @@ pub struct Decision {
     pub confirm: bool,
     #[serde(default)]
     pub note: Option<String>,
+    /// Lift below the playbook's coverage requirement: the reason (an
+    /// explicit override, recorded and shown in the report). When the
+    /// playbook proposed no lift, command proposes one by hand first.
+    #[serde(default, rename = "override")]
+    pub override_reason: Option<String>,
 }
 
 fn yes() -> bool {
@@ -228,23 +252,247 @@ fn yes() -> bool {
 }
 
 impl Scenario {
-    /// Parses a scenario.
+    /// Parses a scenario and checks everything that needs no database:
+    /// every time parses and events come in order, counts fit their
+    /// tubes, kinds are known, tags and indexes point at something, Ct
+    /// values are possible. Nothing is sent before this passes.
     pub fn parse(text: &str) -> Result<Self> {
         let s: Scenario = toml::from_str(text).context("parsing scenario")?;
-        if s.trigger.members.iter().map(|m| m.count).sum::<usize>() == 0 {
+        s.check().context("checking scenario")?;
+        Ok(s)
+    }
+
+    fn check(&self) -> Result<()> {
+        let t = |what: &str, v: &str| self.time(v).with_context(|| what.to_string());
+        let in_order = |steps: &[(&str, DateTime<Utc>)]| -> Result<()> {
+            for w in steps.windows(2) {
+                if w[1].1 < w[0].1 {
+                    bail!(
+                        "{} ({}) is before {} ({})",
+                        w[1].0,
+                        gridsweep_response::time::ymd_hm(w[1].1),
+                        w[0].0,
+                        gridsweep_response::time::ymd_hm(w[0].1)
+                    );
+                }
+            }
+            Ok(())
+        };
+        let ct_ok = |what: &str, ct: &Ct| -> Result<()> {
+            for v in [ct.orf1ab, ct.n].into_iter().flatten() {
+                if !v.is_finite() || !(0.0..=60.0).contains(&v) {
+                    bail!("{what}: Ct {v} is not a possible value (0 to 60)");
+                }
+            }
+            Ok(())
+        };
+        gridsweep_domain::pipeline::check_pool_size(self.routine.pool)
+            .map_err(|e| anyhow!("routine.pool: {e}"))?;
+        let opened = t("trigger.resulted", &self.trigger.resulted)?;
+        in_order(&[
+            ("routine.starts", t("routine.starts", &self.routine.starts)?),
+            (
+                "trigger.sampled",
+                t("trigger.sampled", &self.trigger.sampled)?,
+            ),
+            (
+                "trigger.received",
+                t("trigger.received", &self.trigger.received)?,
+            ),
+            ("trigger.resulted", opened),
+        ])?;
+        in_order(&[
+            (
+                "trigger.sampled",
+                t("trigger.sampled", &self.trigger.sampled)?,
+            ),
+            ("routine.ends", t("routine.ends", &self.routine.ends)?),
+        ])?;
+        if let Some(o) = &self.trigger.outcome
+            && gridsweep_domain::pipeline::Outcome::parse(o).is_none()
+        {
+            bail!("trigger.outcome: unknown outcome {o:?}");
+        }
+        ct_ok("trigger.ct", &self.trigger.ct)?;
+        let members: usize = self.trigger.members.iter().map(|m| m.count).sum();
+        if members == 0 {
             bail!("trigger.members: the tube needs at least one person");
         }
-        for e in &s.expansion {
-            if e.tubes == 0 || e.people > e.tubes * 20 {
+        if members > self.routine.pool as usize {
+            bail!(
+                "trigger.members: {members} persons do not fit a {}:1 tube",
+                self.routine.pool
+            );
+        }
+        let tags: BTreeSet<&str> = self
+            .trigger
+            .members
+            .iter()
+            .filter_map(|m| m.tag.as_deref())
+            .collect();
+        for m in &self.mobilised {
+            in_order(&[
+                ("trigger.resulted", opened),
+                ("mobilised.at", t("mobilised.at", &m.at)?),
+            ])?;
+        }
+        let pool = gridsweep_response::Playbook::default().expansion_pool as usize;
+        let mut last_sample = opened;
+        for e in &self.expansion {
+            if e.tubes == 0 || e.people < e.tubes || e.people > e.tubes * pool {
                 bail!(
-                    "expansion at {}: {} people do not fit {} tubes",
+                    "expansion at {}: {} people do not fill {} tubes of at most {pool}",
                     e.site,
                     e.people,
                     e.tubes
                 );
             }
+            if e.from.is_empty() && e.affiliates_of.is_empty() {
+                bail!("expansion at {}: name `from` or `affiliates_of`", e.site);
+            }
+            let (start, end) = (t("expansion.start", &e.start)?, t("expansion.end", &e.end)?);
+            in_order(&[
+                ("trigger.resulted", opened),
+                ("expansion.start", start),
+                ("expansion.end", end),
+            ])?;
+            last_sample = last_sample.max(end);
         }
-        Ok(s)
+        let mut env_tubes = 0;
+        for e in &self.environment {
+            if e.tubes == 0 || !(1..=50).contains(&e.points_per_tube) {
+                bail!(
+                    "environment at {}: {} tubes of {} points (1 to 50 points a tube)",
+                    e.site,
+                    e.tubes,
+                    e.points_per_tube
+                );
+            }
+            let (start, end) = (
+                t("environment.start", &e.start)?,
+                t("environment.end", &e.end)?,
+            );
+            in_order(&[
+                ("trigger.resulted", opened),
+                ("environment.start", start),
+                ("environment.end", end),
+            ])?;
+            last_sample = last_sample.max(end);
+            env_tubes += e.tubes;
+        }
+        in_order(&[
+            ("trigger.resulted", opened),
+            (
+                "retests.sampled",
+                t("retests.sampled", &self.retests.sampled)?,
+            ),
+            (
+                "retests.received",
+                t("retests.received", &self.retests.received)?,
+            ),
+            (
+                "retests.resulted",
+                t("retests.resulted", &self.retests.resulted)?,
+            ),
+        ])?;
+        for r in &self.retests.result {
+            if !tags.contains(r.tag.as_str()) {
+                bail!(
+                    "retests.result: tag {:?} names no trigger member (tags: {})",
+                    r.tag,
+                    tags.iter().copied().collect::<Vec<_>>().join(", ")
+                );
+            }
+            ct_ok("retests.result", &r.ct)?;
+        }
+        let lab_received = t("lab.received", &self.lab.received)?;
+        in_order(&[
+            ("the last expansion sample", last_sample),
+            ("lab.received", lab_received),
+            (
+                "lab.results_from",
+                t("lab.results_from", &self.lab.results_from)?,
+            ),
+            ("lab.results_to", t("lab.results_to", &self.lab.results_to)?),
+        ])?;
+        let human: usize = self.expansion.iter().map(|e| e.tubes).sum();
+        for r in &self.lab.result {
+            if r.index >= human + env_tubes {
+                bail!(
+                    "lab.result: index {} is out of range: {} expansion tubes (0 to {})",
+                    r.index,
+                    human + env_tubes,
+                    (human + env_tubes).saturating_sub(1)
+                );
+            }
+            ct_ok("lab.result", &r.ct)?;
+        }
+        if self.lab.name.trim().is_empty() {
+            bail!("lab.name: name the lab");
+        }
+        for m in &self.marks {
+            if gridsweep_response::MarkKind::parse(&m.kind).is_none() {
+                bail!(
+                    "marks: unknown kind {:?} (known: {})",
+                    m.kind,
+                    gridsweep_response::MarkKind::ALL
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            in_order(&[
+                ("trigger.resulted", opened),
+                ("marks.at", t("marks.at", &m.at)?),
+            ])?;
+        }
+        if let Some(f) = &self.followup {
+            in_order(&[
+                ("lab.results_to", t("lab.results_to", &self.lab.results_to)?),
+                ("followup.sampled", t("followup.sampled", &f.sampled)?),
+                ("followup.received", t("followup.received", &f.received)?),
+                ("followup.resulted", t("followup.resulted", &f.resulted)?),
+            ])?;
+            in_order(&[
+                (
+                    "lab.results_from",
+                    t("lab.results_from", &self.lab.results_from)?,
+                ),
+                (
+                    "followup.disinfected",
+                    t("followup.disinfected", &f.disinfected)?,
+                ),
+                ("followup.sampled", t("followup.sampled", &f.sampled)?),
+            ])?;
+        }
+        for d in &self.decisions {
+            if gridsweep_response::DecisionKind::parse(&d.kind).is_none() {
+                bail!(
+                    "decisions: unknown kind {:?} (known: {})",
+                    d.kind,
+                    gridsweep_response::DecisionKind::ALL
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            in_order(&[
+                ("trigger.resulted", opened),
+                ("decisions.at", t("decisions.at", &d.at)?),
+            ])?;
+            if d.override_reason
+                .as_deref()
+                .is_some_and(|r| r.trim().is_empty())
+            {
+                bail!("decisions: an override names its reason");
+            }
+            if d.override_reason.is_some() && d.kind != "lift_and_close" {
+                bail!("decisions: only lift_and_close may be an override");
+            }
+        }
+        Ok(())
     }
 
     /// A time of the scenario: `HH:MM` on its date, or `YYYY-MM-DDTHH:MM`,
@@ -302,6 +550,13 @@ const DRILL_LAB: &str = "高新区核酸检测实验室";
 /// Creates (once) the drill's token-only accounts, scoped to the district,
 /// and issues each a fresh token valid for a day.
 pub(crate) fn drill_tokens(store: &dyn Store) -> Result<DrillTokens> {
+    drill_tokens_for(store, DRILL_LAB)
+}
+
+/// The drill's tokens, the lab account being the scenario's `[lab] name`:
+/// `drill-lab` for the district's lab, else the first `drill-lab-N` that
+/// holds that lab (created when none does).
+pub(crate) fn drill_tokens_for(store: &dyn Store, lab_name: &str) -> Result<DrillTokens> {
     use gridsweep_domain::{AreaLevel, Role};
     use gridsweep_server::auth::{random_token, sha256_hex};
     use gridsweep_storage::{NewApiToken, NewUser};
@@ -322,7 +577,7 @@ pub(crate) fn drill_tokens(store: &dyn Store) -> Result<DrillTokens> {
                 display_name: format!("6·13 drill {role}"),
                 role,
                 scope_area: (!role.is_lab()).then_some(district),
-                lab: role.is_lab().then(|| DRILL_LAB.to_string()),
+                lab: role.is_lab().then(|| lab_name.to_string()),
                 password_hash: None,
                 created_at: Utc::now(),
             })?,
@@ -342,8 +597,25 @@ pub(crate) fn drill_tokens(store: &dyn Store) -> Result<DrillTokens> {
         command: issue("drill-command", Role::Command)?,
         cdc: issue("drill-cdc", Role::Cdc)?,
         sampler: issue("drill-sampler", Role::Sampler)?,
-        lab: issue("drill-lab", Role::Lab)?,
+        lab: issue(&lab_username(store, lab_name)?, Role::Lab)?,
     })
+}
+
+/// The username of the drill's account for `lab`.
+fn lab_username(store: &dyn Store, lab: &str) -> Result<String> {
+    for n in 1..=100 {
+        let name = if n == 1 {
+            "drill-lab".to_string()
+        } else {
+            format!("drill-lab-{n}")
+        };
+        match store.user_by_name(&name)? {
+            None => return Ok(name),
+            Some(u) if u.lab.as_deref() == Some(lab) => return Ok(name),
+            Some(_) => continue,
+        }
+    }
+    bail!("too many drill lab accounts; use a fresh --database-url")
 }
 
 impl Api {
@@ -405,25 +677,72 @@ impl Api {
     }
 }
 
+/// The one area named `name`: a name that is on the roster more than once
+/// (47 buildings are called 1号楼) is an error listing the candidates, so
+/// a scenario never silently picks one of them.
 fn area_named(store: &dyn Store, name: &str) -> Result<gridsweep_storage::AreaNode> {
-    store
+    let mut found: Vec<gridsweep_storage::AreaNode> = store
         .find_areas(None, name, &AreaLevel::ALL)?
         .into_iter()
-        .next()
-        .ok_or_else(|| anyhow!("scenario names {name:?}, which is not on the roster"))
-}
-
-fn site_id(store: &dyn Store, name: &str) -> Result<i64> {
-    for root in store.roots()? {
-        if let Some(s) = store
-            .sites(&root.path)?
-            .into_iter()
-            .find(|s| s.name == name)
-        {
-            return Ok(s.id);
+        .filter(|a| a.name == name)
+        .collect();
+    match found.len() {
+        0 => bail!("scenario names {name:?}, which is not on the roster"),
+        1 => Ok(found.remove(0)),
+        n => {
+            let parents: Vec<gridsweep_domain::AreaId> =
+                found.iter().filter_map(|a| a.parent).collect();
+            let names: std::collections::BTreeMap<_, _> = store
+                .areas(&parents)?
+                .into_iter()
+                .map(|a| (a.id, a.name))
+                .collect();
+            let list: Vec<String> = found
+                .iter()
+                .take(20)
+                .map(|a| {
+                    format!(
+                        "#{} {} in {}",
+                        a.id,
+                        a.name,
+                        a.parent
+                            .and_then(|p| names.get(&p).cloned())
+                            .unwrap_or_default()
+                    )
+                })
+                .collect();
+            bail!(
+                "scenario names {name:?}, which is ambiguous: {n} areas carry that name ({}{})",
+                list.join("; "),
+                if n > 20 { "; …" } else { "" }
+            )
         }
     }
-    bail!("scenario names site {name:?}, which does not exist")
+}
+
+/// The one site named `name` (an ambiguous name lists the candidates).
+fn site_id(store: &dyn Store, name: &str) -> Result<i64> {
+    let mut found = Vec::new();
+    for root in store.roots()? {
+        found.extend(
+            store
+                .sites(&root.path)?
+                .into_iter()
+                .filter(|s| s.name == name),
+        );
+    }
+    match found.as_slice() {
+        [] => bail!("scenario names site {name:?}, which does not exist"),
+        [one] => Ok(one.id),
+        many => bail!(
+            "scenario names site {name:?}, which is ambiguous: {} sites carry that name (ids {})",
+            many.len(),
+            many.iter()
+                .map(|s| s.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 fn residents(store: &dyn Store, place: &str) -> Result<Vec<PersonRecord>> {
@@ -454,8 +773,18 @@ fn pick(
     Ok(pool)
 }
 
-/// Runs `gridsweep demo`.
-pub fn run(store: Arc<dyn Store>, args: DemoArgs) -> Result<()> {
+/// Runs `gridsweep demo` on the database `url` names.
+///
+/// The scenario is checked in full before anything is written (see
+/// [`Scenario::check`] and [`resolve`]). A replay that fails midway leaves
+/// the database as it was: on SQLite the replay runs in a scratch copy of
+/// the file beside it, swapped in (renamed over the original) only when
+/// the whole replay succeeded, and removed otherwise; on PostgreSQL the
+/// replay runs in a scratch database cloned from the original
+/// (`CREATE DATABASE … TEMPLATE`), swapped in by renaming only on success
+/// (this needs no other session on the database and the right to create
+/// databases — otherwise the demo refuses before writing anything).
+pub fn run(url: &str, args: DemoArgs) -> Result<()> {
     let text = match &args.scenario {
         Some(p) => {
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
@@ -463,12 +792,11 @@ pub fn run(store: Arc<dyn Store>, args: DemoArgs) -> Result<()> {
         None => SCENARIO_613.to_string(),
     };
     let scenario = Scenario::parse(&text)?;
-    prepare(&*store, &scenario)?;
-    // The documented demo accounts (README), so the UI can be tried after.
-    gridsweep_server::create_demo_users(&*store)?;
-    let rt = tokio::runtime::Runtime::new()?;
-    let (report, lab_answers) =
-        rt.block_on(replay(store, &scenario, args.lab_answers.is_some()))?;
+    let (report, lab_answers) = if url.starts_with("sqlite:") {
+        crate::commands::demo_swap::sqlite(url, |store| replay_checked(store, &scenario, &args))?
+    } else {
+        crate::commands::demo_swap::postgres(url, |store| replay_checked(store, &scenario, &args))?
+    };
     if let Some(p) = &args.lab_answers {
         std::fs::write(p, serde_json::to_vec(&lab_answers)?)?;
     }
@@ -489,13 +817,33 @@ pub fn run(store: Arc<dyn Store>, args: DemoArgs) -> Result<()> {
     Ok(())
 }
 
+/// Prepares the database, resolves the scenario against the roster (reads
+/// only), then replays it.
+fn replay_checked(
+    store: Arc<dyn Store>,
+    scenario: &Scenario,
+    args: &DemoArgs,
+) -> Result<(Report, Vec<Value>)> {
+    prepare(&*store, scenario)?;
+    let plan = resolve(&*store, scenario)?;
+    // The documented demo accounts (README), so the UI can be tried after.
+    gridsweep_server::create_demo_users(&*store)?;
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(replay(store, scenario, &plan, args.lab_answers.is_some()))
+}
+
 /// Builds the demo district into an empty database; reuses a database
 /// that already holds it, unless this scenario was already replayed there.
 fn prepare(store: &dyn Store, s: &Scenario) -> Result<()> {
     let roots = store.roots()?;
     if roots.is_empty() {
         eprintln!("empty database: generating the demo district (高新区, seed 613)");
-        crate::commands::generate::run(store, gridsweep_population::GenSpec::demo())?;
+        // The summary goes to stderr: `--json` prints only the report.
+        crate::commands::generate::run_to(
+            store,
+            gridsweep_population::GenSpec::demo(),
+            &mut std::io::stderr(),
+        )?;
     } else if !roots
         .iter()
         .any(|r| r.name == gridsweep_population::names::DISTRICT)
@@ -641,12 +989,16 @@ fn bp<T>(f: impl FnOnce() -> T) -> T {
 pub async fn replay(
     store: Arc<dyn Store>,
     s: &Scenario,
+    plan: &Resolved,
     keep_lab_answers: bool,
 ) -> Result<(Report, Vec<Value>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let state = AppState::new(store.clone());
+    let mut state = AppState::new(store.clone());
+    // This server exists for the replay only: times follow the drill's
+    // clock, not the server's.
+    state.replayed_clock = true;
     let server = tokio::spawn(async move {
         gridsweep_server::serve(listener, state, async {
             let _ = stopped.await;
@@ -655,7 +1007,8 @@ pub async fn replay(
     });
     let tokens = {
         let store = store.clone();
-        bp(move || drill_tokens(&*store))?
+        let lab = s.lab.name.clone();
+        bp(move || drill_tokens_for(&*store, &lab))?
     };
     let api = Arc::new(Api {
         base,
@@ -663,7 +1016,7 @@ pub async fn replay(
         tokens,
         lab_answers: keep_lab_answers.then(Default::default),
     });
-    let out = drive(&api, store, s).await;
+    let out = drive(&api, s, plan).await;
     let _ = stop.send(());
     let _ = server.await;
     let answers = api
@@ -674,34 +1027,97 @@ pub async fn replay(
     Ok((out?, answers))
 }
 
-async fn drive(api: &Arc<Api>, store: Arc<dyn Store>, s: &Scenario) -> Result<Report> {
+/// Everything the replay needs from the roster, looked up before anything
+/// is sent: every name resolved to exactly one area or site, every person
+/// picked. A scenario that fails here has written nothing.
+pub struct Resolved {
+    routine_area: gridsweep_domain::AreaId,
+    hut: i64,
+    retest_site: i64,
+    members: Vec<(Option<String>, PersonRecord)>,
+    expansion: Vec<(i64, Vec<PersonRecord>)>,
+    environment: Vec<i64>,
+    marks: Vec<Vec<PersonRecord>>,
+    /// Every picked person's document, by id (follow-up retests scan them).
+    documents: std::collections::BTreeMap<i64, String>,
+}
+
+/// Resolves the scenario against the roster (reads only).
+pub fn resolve(store: &dyn Store, s: &Scenario) -> Result<Resolved> {
     let mut taken: BTreeSet<i64> = BTreeSet::new();
     let mut seed = s.seed;
-
-    // The routine round and the triggering tube.
-    let district = bp(|| area_named(&*store, &s.routine.area))?;
-    let routine = api
-        .post(
-            "/api/v1/rounds",
-            json!({ "name": s.routine.name, "pool_size": s.routine.pool,
-                    "starts_at": s.time(&s.routine.starts)?, "ends_at": s.time(&s.routine.ends)?,
-                    "areas": [district.id.get()] }),
-        )
-        .await?;
-    let routine_id = routine["id"].as_i64().ok_or_else(|| anyhow!("round id"))?;
-    let mut members: Vec<(Option<String>, PersonRecord)> = Vec::new();
+    let routine_area = area_named(store, &s.routine.area)?.id;
+    let mut members = Vec::new();
     for g in &s.trigger.members {
         seed += 1;
-        let mut pool = bp(|| residents(&*store, &g.place))?;
+        let mut pool = residents(store, &g.place)?;
         if let Some(org) = &g.affiliated {
-            let org = bp(|| area_named(&*store, org))?;
+            let org = area_named(store, org)?;
             pool.retain(|p| p.affiliations.iter().any(|a| a.area == org.id));
         }
         for p in pick(pool, g.count, seed, &mut taken, &g.place)? {
             members.push((g.tag.clone(), p));
         }
     }
-    let hut = bp(|| site_id(&*store, &s.trigger.site))?;
+    let hut = site_id(store, &s.trigger.site)?;
+    let retest_site = site_id(store, &s.retests.site)?;
+    let mut expansion = Vec::new();
+    for e in &s.expansion {
+        seed += 1;
+        let site = site_id(store, &e.site)?;
+        let mut pool = Vec::new();
+        for place in &e.from {
+            pool.extend(residents(store, place)?);
+        }
+        for org in &e.affiliates_of {
+            let a = area_named(store, org)?;
+            pool.extend(store.affiliates_of(a.id, 1_000_000)?);
+        }
+        let mut seen = BTreeSet::new();
+        pool.retain(|p| seen.insert(p.id.0));
+        expansion.push((site, pick(pool, e.people, seed, &mut taken, &e.site)?));
+    }
+    let mut environment = Vec::new();
+    for env in &s.environment {
+        environment.push(site_id(store, &env.site)?);
+        area_named(store, &env.place)?;
+    }
+    let mut marks = Vec::new();
+    for m in &s.marks {
+        seed += 1;
+        let pool = residents(store, &m.from)?;
+        marks.push(pick(pool, m.count, seed, &mut taken, &m.from)?);
+    }
+    let documents = members
+        .iter()
+        .map(|(_, p)| p)
+        .chain(expansion.iter().flat_map(|(_, ps)| ps.iter()))
+        .map(|p| (p.id.0, p.document.number().to_string()))
+        .collect();
+    Ok(Resolved {
+        routine_area,
+        hut,
+        retest_site,
+        members,
+        expansion,
+        environment,
+        marks,
+        documents,
+    })
+}
+
+async fn drive(api: &Arc<Api>, s: &Scenario, plan: &Resolved) -> Result<Report> {
+    // The routine round and the triggering tube.
+    let routine = api
+        .post(
+            "/api/v1/rounds",
+            json!({ "name": s.routine.name, "pool_size": s.routine.pool,
+                    "starts_at": s.time(&s.routine.starts)?, "ends_at": s.time(&s.routine.ends)?,
+                    "areas": [plan.routine_area.get()] }),
+        )
+        .await?;
+    let routine_id = routine["id"].as_i64().ok_or_else(|| anyhow!("round id"))?;
+    let members = &plan.members;
     let docs: Vec<String> = members
         .iter()
         .map(|(_, p)| p.document.number().to_string())
@@ -711,7 +1127,7 @@ async fn drive(api: &Arc<Api>, store: Arc<dyn Store>, s: &Scenario) -> Result<Re
         &mut seq,
         &s.trigger.tube,
         routine_id,
-        hut,
+        plan.hut,
         s.time(&s.trigger.sampled)?,
         &docs,
         &[],
@@ -770,7 +1186,6 @@ async fn drive(api: &Arc<Api>, store: Arc<dyn Store>, s: &Scenario) -> Result<Re
     }
 
     // Single-tube retests of the members.
-    let rsite = bp(|| site_id(&*store, &s.retests.site))?;
     let mut rseq = 0;
     let mut batches = Vec::new();
     let mut retest_results = Vec::new();
@@ -780,7 +1195,7 @@ async fn drive(api: &Arc<Api>, store: Arc<dyn Store>, s: &Scenario) -> Result<Re
             &mut rseq,
             &tube,
             retest_round,
-            rsite,
+            plan.retest_site,
             s.time(&s.retests.sampled)? + chrono::Duration::minutes(3 * k as i64),
             &[p.document.number().to_string()],
             &[],
@@ -792,10 +1207,11 @@ async fn drive(api: &Arc<Api>, store: Arc<dyn Store>, s: &Scenario) -> Result<Re
             .unwrap_or_default();
         retest_results.push(json!({ "tube": tube, "ct": ct_json(ct), "at": s.time(&s.retests.resulted)? + chrono::Duration::minutes(k as i64) }));
     }
+    let retest_lane = format!("drill-{}-retest", s.seed);
     run_lanes(
         api,
         vec![Lane {
-            device: format!("drill-{}-retest", s.seed),
+            device: retest_lane.clone(),
             batches,
         }],
     )
@@ -810,20 +1226,7 @@ async fn drive(api: &Arc<Api>, store: Arc<dyn Store>, s: &Scenario) -> Result<Re
     // Full-coverage sampling over the sites, several teams per site.
     let mut lanes = Vec::new();
     let mut expansion_tubes: Vec<String> = Vec::new();
-    for (si, e) in s.expansion.iter().enumerate() {
-        seed += 1;
-        let site = bp(|| site_id(&*store, &e.site))?;
-        let mut pool = Vec::new();
-        for place in &e.from {
-            pool.extend(bp(|| residents(&*store, place))?);
-        }
-        for org in &e.affiliates_of {
-            let a = bp(|| area_named(&*store, org))?;
-            pool.extend(bp(|| store.affiliates_of(a.id, 1_000_000))?);
-        }
-        let mut seen = BTreeSet::new();
-        pool.retain(|p| seen.insert(p.id.0));
-        let people = pick(pool, e.people, seed, &mut taken, &e.site)?;
+    for (si, (e, (site, people))) in s.expansion.iter().zip(&plan.expansion).enumerate() {
         let (start, end) = (s.time(&e.start)?, s.time(&e.end)?);
         let span = (end - start).num_seconds().max(1);
         let teams = e.tubes.div_ceil(40);
@@ -846,7 +1249,7 @@ async fn drive(api: &Arc<Api>, store: Arc<dyn Store>, s: &Scenario) -> Result<Re
                 &mut team_seq[team],
                 &tube,
                 expansion,
-                site,
+                *site,
                 at,
                 &docs,
                 &[],
@@ -860,8 +1263,10 @@ async fn drive(api: &Arc<Api>, store: Arc<dyn Store>, s: &Scenario) -> Result<Re
             });
         }
     }
-    for (ei, env) in s.environment.iter().enumerate() {
-        let site = bp(|| site_id(&*store, &env.site))?;
+    // Environmental tubes: (barcode, site, points) kept for resampling.
+    let mut env_tubes: Vec<(String, i64, Vec<String>)> = Vec::new();
+    let mut env_seq = Vec::new();
+    for (ei, (env, site)) in s.environment.iter().zip(&plan.environment).enumerate() {
         let (start, end) = (s.time(&env.start)?, s.time(&env.end)?);
         let span = (end - start).num_seconds().max(1);
         let mut seq = 0;
@@ -882,13 +1287,15 @@ async fn drive(api: &Arc<Api>, store: Arc<dyn Store>, s: &Scenario) -> Result<Re
                 &mut seq,
                 &tube,
                 expansion,
-                site,
+                *site,
                 at,
                 &[],
                 &points,
             ));
-            expansion_tubes.push(tube);
+            expansion_tubes.push(tube.clone());
+            env_tubes.push((tube, *site, points));
         }
+        env_seq.push(seq);
         lanes.push(Lane {
             device: format!("drill-{}-env-{}", id, ei + 1),
             batches,
@@ -898,10 +1305,7 @@ async fn drive(api: &Arc<Api>, store: Arc<dyn Store>, s: &Scenario) -> Result<Re
     eprintln!("sampled: {} expansion tubes", expansion_tubes.len());
 
     // Persons explained, not missing.
-    for m in &s.marks {
-        seed += 1;
-        let pool = bp(|| residents(&*store, &m.from))?;
-        let marked = pick(pool, m.count, seed, &mut taken, &m.from)?;
+    for (m, marked) in s.marks.iter().zip(&plan.marks) {
         let at = s.time(&m.at)?;
         for p in marked {
             api.post(
@@ -942,6 +1346,24 @@ async fn drive(api: &Arc<Api>, store: Arc<dyn Store>, s: &Scenario) -> Result<Re
         .collect();
     post_results(api, results, 8).await?;
 
+    // The chains of reactive expansion tubes: everyone still awaiting a
+    // retest gets one (negative), disinfection is reported done, and each
+    // reactive environmental tube's site is swabbed again.
+    if let Some(f) = &s.followup {
+        follow_up(
+            api,
+            s,
+            plan,
+            f,
+            id,
+            retest_round,
+            expansion,
+            &retest_lane,
+            &env_tubes,
+        )
+        .await?;
+    }
+
     // Decisions: confirm what the playbook proposed, as the scenario says.
     for d in &s.decisions {
         let mut done = false;
@@ -951,16 +1373,34 @@ async fn drive(api: &Arc<Api>, store: Arc<dyn Store>, s: &Scenario) -> Result<Re
             if let Some(children) = detail["children"].as_array() {
                 ids.extend(children.iter().filter_map(Value::as_i64));
             }
-            let pending = detail["decisions"].as_array().and_then(|ds| {
-                ds.iter()
-                    .find(|x| x["kind"] == json!(d.kind) && x["status"] == json!("proposed"))
-                    .cloned()
-            });
+            let find = |detail: &Value| {
+                detail["decisions"].as_array().and_then(|ds| {
+                    ds.iter()
+                        .find(|x| x["kind"] == json!(d.kind) && x["status"] == json!("proposed"))
+                        .cloned()
+                })
+            };
+            let mut pending = find(&detail);
+            // An override: the playbook proposed no lift (coverage short),
+            // so command proposes it by hand, then lifts with its reason.
+            if pending.is_none()
+                && inc == id
+                && let Some(reason) = &d.override_reason
+                && detail["status"] == "open"
+            {
+                api.post(
+                    &format!("/api/v1/incidents/{inc}/decisions"),
+                    json!({ "kind": d.kind, "reason": reason, "by": d.by, "at": s.time(&d.at)? }),
+                )
+                .await?;
+                pending = find(&api.get(&format!("/api/v1/incidents/{inc}")).await?);
+            }
             if let Some(p) = pending {
                 let verb = if d.confirm { "confirm" } else { "reject" };
                 api.post(
                     &format!("/api/v1/incidents/{inc}/decisions/{}/{verb}", p["id"]),
-                    json!({ "by": d.by, "role": d.role, "at": s.time(&d.at)?, "note": d.note }),
+                    json!({ "by": d.by, "role": d.role, "at": s.time(&d.at)?, "note": d.note,
+                            "override_reason": d.override_reason }),
                 )
                 .await?;
                 done = true;
@@ -977,4 +1417,118 @@ async fn drive(api: &Arc<Api>, store: Arc<dyn Store>, s: &Scenario) -> Result<Re
     let report: Report =
         serde_json::from_value(api.get(&format!("/api/v1/incidents/{id}/report")).await?)?;
     Ok(report)
+}
+
+/// The follow-up of the chains of non-negative expansion tubes.
+#[allow(clippy::too_many_arguments)]
+async fn follow_up(
+    api: &Arc<Api>,
+    s: &Scenario,
+    plan: &Resolved,
+    f: &Followup,
+    id: i64,
+    retest_round: i64,
+    expansion: i64,
+    retest_lane: &str,
+    env_tubes: &[(String, i64, Vec<String>)],
+) -> Result<()> {
+    let detail = api.get(&format!("/api/v1/incidents/{id}")).await?;
+    let sampled = s.time(&f.sampled)?;
+    let awaiting: Vec<i64> = detail["members"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["status"] == "pending_retest")
+        .filter_map(|m| m["person"]["id"].as_i64())
+        .collect();
+    let mut batches = Vec::new();
+    let mut results = Vec::new();
+    // A device of its own: its sequence starts afresh.
+    let mut seq = 0;
+    for (k, person) in awaiting.iter().enumerate() {
+        let doc = plan
+            .documents
+            .get(person)
+            .ok_or_else(|| anyhow!("person {person} awaits a retest but was never picked"))?;
+        let tube = format!("FU{id}-{:03}", k + 1);
+        batches.push(tube_events(
+            &mut seq,
+            &tube,
+            retest_round,
+            plan.retest_site,
+            sampled + chrono::Duration::minutes(k as i64),
+            std::slice::from_ref(doc),
+            &[],
+        ));
+        results.push(json!({ "tube": tube, "ct": ct_json(Ct::default()),
+                             "at": s.time(&f.resulted)? + chrono::Duration::seconds(k as i64) }));
+    }
+    // Disinfection reported done.
+    let disinfected = s.time(&f.disinfected)?;
+    for t in detail["tasks"].as_array().into_iter().flatten() {
+        if t["kind"] == "disinfection" && t["status"] == "open" {
+            api.post(
+                &format!("/api/v1/incidents/{id}/tasks/{}/done", t["id"]),
+                json!({ "by": f.by, "at": disinfected }),
+            )
+            .await?;
+        }
+    }
+    // Each reactive environmental tube's site swabbed again.
+    let reactive: BTreeSet<&str> = detail["tubes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t[1] == "expansion")
+        .filter_map(|t| t[0].as_str())
+        .collect();
+    let mut env_batches = Vec::new();
+    let mut env_seq = 0;
+    for (k, (code, site, points)) in env_tubes
+        .iter()
+        .filter(|(c, _, _)| reactive.contains(c.as_str()))
+        .enumerate()
+    {
+        let tube = format!("{code}-R");
+        env_batches.push(tube_events(
+            &mut env_seq,
+            &tube,
+            expansion,
+            *site,
+            sampled + chrono::Duration::minutes(k as i64),
+            &[],
+            points,
+        ));
+        results.push(json!({ "tube": tube, "ct": ct_json(Ct::default()),
+                             "at": s.time(&f.resulted)? + chrono::Duration::seconds(k as i64) }));
+    }
+    let mut lanes = Vec::new();
+    if !batches.is_empty() {
+        lanes.push(Lane {
+            device: format!("{retest_lane}-followup"),
+            batches,
+        });
+    }
+    if !env_batches.is_empty() {
+        lanes.push(Lane {
+            device: format!("drill-{id}-env-resample"),
+            batches: env_batches,
+        });
+    }
+    run_lanes(api, lanes).await?;
+    let tubes: Vec<Value> = results.iter().map(|r| r["tube"].clone()).collect();
+    if !tubes.is_empty() {
+        api.post(
+            "/api/v1/lab/receipts",
+            json!({ "tubes": tubes, "at": s.time(&f.received)? }),
+        )
+        .await?;
+    }
+    eprintln!(
+        "follow-up: {} retests, {} environmental resamplings",
+        awaiting.len(),
+        tubes.len() - awaiting.len()
+    );
+    post_results(api, results, 4).await?;
+    Ok(())
 }

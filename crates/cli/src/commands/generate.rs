@@ -8,6 +8,16 @@ use std::time::Instant;
 
 /// Generates with a progress bar on stderr and prints the summary.
 pub fn run(store: &dyn Store, spec: GenSpec) -> Result<GenSummary> {
+    run_to(store, spec, &mut std::io::stdout())
+}
+
+/// [`run`], printing the summary to `out` (the demo sends it to stderr so
+/// `--json` prints nothing but the report on stdout).
+pub fn run_to(
+    store: &dyn Store,
+    spec: GenSpec,
+    out: &mut dyn std::io::Write,
+) -> Result<GenSummary> {
     let bar = ProgressBar::new(spec.people);
     bar.set_style(
         ProgressStyle::with_template(
@@ -22,7 +32,8 @@ pub fn run(store: &dyn Store, spec: GenSpec) -> Result<GenSummary> {
     })?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
-    println!(
+    writeln!(
+        out,
         "generated {} persons in {} households, {} areas ({} districts), {} sites in {:.1} s ({:.0} persons/s), seed {}",
         summary.persons,
         summary.households,
@@ -32,6 +43,6 @@ pub fn run(store: &dyn Store, spec: GenSpec) -> Result<GenSummary> {
         secs,
         summary.persons as f64 / secs.max(1e-9),
         spec.seed
-    );
+    )?;
     Ok(summary)
 }

@@ -20,7 +20,9 @@ use gridsweep_response::live::LiveStatus;
 use gridsweep_response::report::{DecisionView, IncidentInfo, OrderView, Report, TaskView};
 use gridsweep_response::{DecisionKind, MarkKind, ResponseError, Role, TaskStatus, TimelineKind};
 use gridsweep_storage::pipeline::{Effect, Effects};
-use gridsweep_storage::response::{IncidentDetail, ManualProposal, NewNote, PersonMark, Verdict};
+use gridsweep_storage::response::{
+    IncidentDetail, ManualProposal, NewNote, PersonMark, ServerClock, Verdict,
+};
 use serde::{Deserialize, Serialize};
 
 impl From<ResponseError> for ApiError {
@@ -29,6 +31,9 @@ impl From<ResponseError> for ApiError {
         let field = match &e {
             ResponseError::Invalid { field, .. } => Some(field.clone()),
             ResponseError::RoleNotAllowed { .. } => Some("role".to_string()),
+            ResponseError::TimeBeforeProposal { .. }
+            | ResponseError::TimeBeforeIncident { .. }
+            | ResponseError::TimeAfterServerClock { .. } => Some("at".to_string()),
             _ => None,
         };
         let err = ApiError::new(status, e.code(), e.to_string());
@@ -39,7 +44,30 @@ impl From<ResponseError> for ApiError {
     }
 }
 
+/// How far after the server's clock a client's `at` may lie: devices'
+/// clocks drift a little (SPEC §8, "times are the server's").
+pub const CLOCK_SKEW_SECONDS: i64 = 300;
+
 impl AppState {
+    /// The clock a decision's time is checked against; none when this
+    /// server replays a drill on the drill's own clock.
+    pub fn server_clock(&self) -> Option<ServerClock> {
+        (!self.replayed_clock).then(|| ServerClock {
+            now: Utc::now(),
+            skew_seconds: CLOCK_SKEW_SECONDS,
+        })
+    }
+
+    /// A client's `at` (default now), refused when after the server's clock
+    /// plus the skew — unless this server replays a drill.
+    pub fn vouched_time(&self, at: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, ApiError> {
+        let at = at.unwrap_or_else(Utc::now);
+        if let Some(clock) = self.server_clock() {
+            clock.check(at).map_err(ApiError::from)?;
+        }
+        Ok(at)
+    }
+
     /// Publishes what a write changed, then lets the response engine react
     /// to every result in it — opening or joining an incident for a
     /// non-negative tube, recording retests, proposing decisions — and
@@ -144,9 +172,10 @@ pub async fn one(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<IncidentDetail>, ApiError> {
     let scope = me.user.scope_path.clone();
+    let playbook = state.playbook.clone();
     let d = state
         .blocking(move |s| {
-            let mut d = s.incident_detail(id)?.ok_or_else(|| unknown(id))?;
+            let mut d = s.incident_detail(id, &playbook)?.ok_or_else(|| unknown(id))?;
             let mut reach: std::collections::HashMap<PersonId, bool> = Default::default();
             let mut within = |p: PersonId| -> Result<bool, ApiError> {
                 if let Some(r) = reach.get(&p) {
@@ -189,21 +218,34 @@ pub async fn live(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<LiveStatus>, ApiError> {
+    let playbook = state.playbook.clone();
     let l = state
         .blocking(move |s| {
-            let d = s.incident_detail(id)?.ok_or_else(|| unknown(id))?;
-            let r = s.incident_report(id)?.ok_or_else(|| unknown(id))?;
-            let mut compounds: Vec<(AreaBrief, Tally)> = Vec::new();
-            if let Some(round) = d.info.expansion_round {
-                for area in r.controls.iter().filter_map(|o| o.area.as_ref()) {
-                    if compounds.iter().any(|(a, _)| a.id == area.id) {
-                        continue;
-                    }
-                    if let Ok(c) = s.coverage(area.id, round)? {
-                        compounds.push((area.clone(), c.total));
-                    }
-                }
-            }
+            let d = s
+                .incident_detail(id, &playbook)?
+                .ok_or_else(|| unknown(id))?;
+            let r = s
+                .incident_report(id, &playbook)?
+                .ok_or_else(|| unknown(id))?;
+            // Coverage over the incident's rounds, as the report and the
+            // lift rule count it: a retested member is covered, an
+            // isolated or marked resident accounted for.
+            let compounds: Vec<(AreaBrief, Tally)> = r
+                .coverage
+                .iter()
+                .filter(|c| c.incident == id)
+                .map(|c| {
+                    (
+                        c.area.clone(),
+                        Tally {
+                            roster: c.roster,
+                            sampled: c.sampled,
+                            explained: c.accounted,
+                            missing: c.missing,
+                        },
+                    )
+                })
+                .collect();
             Ok(gridsweep_response::live::live(
                 &r,
                 &d.tasks,
@@ -230,8 +272,9 @@ pub async fn tasks(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<TaskQuery>,
 ) -> Result<Json<Vec<TaskView>>, ApiError> {
+    let playbook = state.playbook.clone();
     let d = state
-        .blocking(move |s| s.incident_detail(id)?.ok_or_else(|| unknown(id)))
+        .blocking(move |s| s.incident_detail(id, &playbook)?.ok_or_else(|| unknown(id)))
         .await?;
     Ok(Json(
         d.tasks
@@ -260,9 +303,10 @@ pub async fn task_done(
     ApiJson(b): ApiJson<DoneBody>,
 ) -> Result<Json<TaskView>, ApiError> {
     let by = attribution(&me, b.by.as_deref())?;
-    let at = b.at.unwrap_or_else(Utc::now);
+    let at = state.vouched_time(b.at)?;
+    let playbook = state.playbook.clone();
     let t = state
-        .blocking(move |s| Ok(s.complete_task(id, task, by, at)??))
+        .blocking(move |s| Ok(s.complete_task(id, task, by, at, playbook)??))
         .await?;
     state.publish([Effect::IncidentUpdated {
         incident: id,
@@ -277,8 +321,9 @@ pub async fn orders(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<OrderView>>, ApiError> {
+    let playbook = state.playbook.clone();
     let d = state
-        .blocking(move |s| s.incident_detail(id)?.ok_or_else(|| unknown(id)))
+        .blocking(move |s| s.incident_detail(id, &playbook)?.ok_or_else(|| unknown(id)))
         .await?;
     Ok(Json(d.orders))
 }
@@ -289,8 +334,9 @@ pub async fn decisions(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<DecisionView>>, ApiError> {
+    let playbook = state.playbook.clone();
     let d = state
-        .blocking(move |s| s.incident_detail(id)?.ok_or_else(|| unknown(id)))
+        .blocking(move |s| s.incident_detail(id, &playbook)?.ok_or_else(|| unknown(id)))
         .await?;
     Ok(Json(d.decisions))
 }
@@ -334,6 +380,7 @@ pub async fn propose(
         reason,
         by,
         at: b.at.unwrap_or_else(Utc::now),
+        clock: state.server_clock(),
     };
     let effects = state
         .blocking(move |s| Ok(s.propose_decision(id, p)??))
@@ -357,6 +404,10 @@ pub struct VerdictBody {
     pub at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub note: Option<String>,
+    /// Lifting below the playbook's coverage requirement: why command
+    /// lifts anyway. Recorded with the decision and shown in the report.
+    #[serde(default)]
+    pub override_reason: Option<String>,
 }
 
 /// The playbook role an account acts in.
@@ -411,6 +462,8 @@ async fn verdict(
         role,
         at: b.at.unwrap_or_else(Utc::now),
         note: b.note,
+        override_reason: b.override_reason,
+        clock: state.server_clock(),
     };
     let playbook = state.playbook.clone();
     let effects = state
@@ -492,7 +545,7 @@ pub async fn add_note(
         kind: b.kind,
         text,
         by,
-        at: b.at.unwrap_or_else(Utc::now),
+        at: state.vouched_time(b.at)?,
     };
     let effects = state.blocking(move |s| Ok(s.add_note(id, n)??)).await?;
     state.publish(effects.clone());
@@ -500,8 +553,9 @@ pub async fn add_note(
 }
 
 async fn load_report(state: &AppState, id: i64) -> Result<Report, ApiError> {
+    let playbook = state.playbook.clone();
     state
-        .blocking(move |s| s.incident_report(id)?.ok_or_else(|| unknown(id)))
+        .blocking(move |s| s.incident_report(id, &playbook)?.ok_or_else(|| unknown(id)))
         .await
 }
 
@@ -618,11 +672,14 @@ pub async fn mark(
         person: PersonId(b.person),
         kind: b.kind,
         note: b.note.trim().chars().take(200).collect(),
-        at: b.at.unwrap_or_else(Utc::now),
+        at: state.vouched_time(b.at)?,
         by: attribution(&me, b.by.as_deref())?,
     };
     let out = m.clone();
-    state.blocking(move |s| Ok(s.mark_person(m)??)).await?;
+    let playbook = state.playbook.clone();
+    state
+        .blocking(move |s| Ok(s.mark_person(m, playbook)??))
+        .await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
 

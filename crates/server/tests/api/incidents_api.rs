@@ -179,6 +179,29 @@ async fn suspect_result_opens_incident_at_once() {
         // An account acts in its own role only.
         let (s, b) = post_as(&srv, Role::Cdc, &path, json!({ "role": "grid_worker" })).await;
         assert_eq!((s, error_code(&b).as_str()), (422, "role_mismatch"));
+        // Times the server vouches for: not before the proposal (made now),
+        // not after the server's clock beyond the stated skew.
+        let (s, b) = post_as(
+            &srv,
+            Role::Cdc,
+            &path,
+            json!({ "by": "刘医生", "at": "2022-06-12T20:00:00Z" }),
+        )
+        .await;
+        assert_eq!((s, error_code(&b).as_str()), (400, "time_before_proposal"));
+        assert_eq!(b["error"]["field"], "at", "{b}");
+        let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
+        let (s, b) = post_as(
+            &srv,
+            Role::Cdc,
+            &path,
+            json!({ "by": "刘医生", "at": tomorrow }),
+        )
+        .await;
+        assert_eq!(
+            (s, error_code(&b).as_str()),
+            (400, "time_after_server_clock")
+        );
         let (s, _) = post_as(
             &srv,
             Role::Cdc,
