@@ -386,7 +386,8 @@ fn incomplete_coverage_lifts_only_by_an_override_with_its_reason() {
         assert_eq!(decisions.len(), 1);
         let d = &decisions[0];
         assert_eq!(d["kind"], "lift_and_close");
-        assert_eq!(d["proposed_by"], "高新区疫情指挥部 指挥长");
+        // The account that proposed it, under the title the scenario gives.
+        assert_eq!(d["proposed_by"], "高新区疫情指挥部 指挥长 (drill-command)");
         let reason = "全部扩面管及复核管阴性；未采 106 人为夜班务工人员，由社区次日上门补采";
         assert_eq!(d["override_reason"], reason);
         assert_eq!(arr(&r["overrides"]).len(), 1);
