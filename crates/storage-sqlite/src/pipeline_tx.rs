@@ -148,6 +148,9 @@ pub struct SqliteTx<'c> {
     tubes: HashMap<String, (TubeRow, bool)>,
     snapshots: Vec<HashMap<String, (TubeRow, bool)>>,
     persons: HashMap<(DocumentKind, String), PersonId>,
+    /// Each site's area path, once per job: the reach check asks for it on
+    /// every scan, and no pipeline command moves a site.
+    site_paths: HashMap<i64, Option<AreaPath>>,
 }
 
 impl<'c> SqliteTx<'c> {
@@ -158,6 +161,7 @@ impl<'c> SqliteTx<'c> {
             tubes: HashMap::new(),
             snapshots: Vec::new(),
             persons,
+            site_paths: HashMap::new(),
         }
     }
 
@@ -233,7 +237,11 @@ impl PipelineTx for SqliteTx<'_> {
     }
 
     fn site_area_path(&mut self, site: i64) -> StoreResult<Option<AreaPath>> {
-        self.conn
+        if let Some(p) = self.site_paths.get(&site) {
+            return Ok(p.clone());
+        }
+        let found = self
+            .conn
             .prepare_cached(
                 "SELECT a.path FROM sites s JOIN areas a ON a.id = s.area_id WHERE s.id = ?1",
             )
@@ -242,7 +250,9 @@ impl PipelineTx for SqliteTx<'_> {
             .optional()
             .map_err(db_err)?
             .map(|p| AreaPath::parse(&p).map_err(|e| StoreError::Corrupt(e.to_string())))
-            .transpose()
+            .transpose()?;
+        self.site_paths.insert(site, found.clone());
+        Ok(found)
     }
 
     fn tube(&mut self, barcode: &str) -> StoreResult<Option<TubeRow>> {

@@ -591,9 +591,18 @@ impl Job {
             Scope::BoxPath(p) => c.boxed(self.str_param(p)?, required, p)?,
             Scope::PersonPath(p) => c.person(self.int_param(p)?, p)?,
             Scope::SyncEvents => {
-                let events: Vec<DeviceEvent> =
-                    crate::extract::typed(self.body_field("events")?.clone())
-                        .map_err(|e| e.with_field("events"))?;
+                // Typed straight from the decoded tree (no copy of it): the
+                // events exactly as the handler will read them.
+                use serde::Deserialize;
+                let events =
+                    Vec::<DeviceEvent>::deserialize(self.body_field("events")?).map_err(|e| {
+                        ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            "invalid_body",
+                            format!("failed to deserialize the JSON body: events: {e}"),
+                        )
+                        .with_field("events")
+                    })?;
                 c.events(&events)?;
             }
         }

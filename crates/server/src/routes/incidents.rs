@@ -175,7 +175,9 @@ pub async fn one(
     let playbook = state.playbook.clone();
     let d = state
         .blocking(move |s| {
-            let mut d = s.incident_detail(id, &playbook)?.ok_or_else(|| unknown(id))?;
+            let mut d = s
+                .incident_detail(id, &playbook)?
+                .ok_or_else(|| unknown(id))?;
             let mut reach: std::collections::HashMap<PersonId, bool> = Default::default();
             let mut within = |p: PersonId| -> Result<bool, ApiError> {
                 if let Some(r) = reach.get(&p) {
