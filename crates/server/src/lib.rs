@@ -61,6 +61,10 @@ pub struct AppState {
     pub replayed_clock: bool,
     events: broadcast::Sender<LiveEvent>,
     next_event: Arc<AtomicU64>,
+    /// Set when the server stops: open event streams end at once, so their
+    /// clients reconnect to the next process instead of hanging on to a
+    /// dying one that sends only keep-alives.
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -76,7 +80,15 @@ impl AppState {
             replayed_clock: false,
             events,
             next_event: Arc::new(AtomicU64::new(1)),
+            stopping: Arc::new(tokio::sync::watch::channel(false).0),
         }
+    }
+
+    /// Resolves once the server has begun to stop.
+    pub async fn stopped(&self) {
+        let mut rx = self.stopping.subscribe();
+        // An error means the sender is gone: stopping too.
+        let _ = rx.wait_for(|stop| *stop).await;
     }
 
     /// The same state with other session settings.
@@ -150,8 +162,14 @@ pub async fn serve(
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, backend = state.store.backend(), "gridsweep listening");
     // With the peer address, for the audit trail and login throttling.
+    let stopping = state.stopping.clone();
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Graceful shutdown waits for open connections: end the event
+            // streams so it does not wait for ever.
+            stopping.send_replace(true);
+        })
         .await
 }

@@ -60,6 +60,7 @@ impl Follow {
                 return Some(e);
             }
             let first = tokio::select! {
+                _ = self.state.stopped() => return None,
                 r = self.rx.recv() => r,
                 _ = tokio::time::sleep(RECHECK) => {
                     if !self.valid().await {
@@ -90,8 +91,8 @@ impl Follow {
 
 /// Streams every published effect; a client too slow to keep up is told
 /// how many it missed (event `lagged`) rather than silently skipped. The
-/// stream ends when the caller's session or token ends or the account is
-/// disabled.
+/// stream ends when the caller's session or token ends, the account is
+/// disabled, or the server stops (so the client reconnects to the next one).
 pub async fn stream(
     State(state): State<AppState>,
     me: Principal,

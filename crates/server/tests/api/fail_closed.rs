@@ -822,3 +822,24 @@ async fn a_nul_character_is_refused_at_the_edge_on_every_backend() {
         assert_eq!(r.status(), 422);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_server_ends_its_event_streams() {
+    for store in stores("fc-stop") {
+        let mut t = setup(store).await;
+        let open = t
+            .as_in(Role::Command)
+            .get(t.url("/api/v1/events"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(open.status(), 200);
+        let reader = tokio::spawn(drain(open, std::time::Duration::from_secs(20)));
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let asked = std::time::Instant::now();
+        t.srv.stop();
+        let (_, ended) = reader.await.unwrap();
+        assert!(ended, "the stream outlived the server's stop");
+        println!("stream ended {:?} after the stop", asked.elapsed());
+    }
+}

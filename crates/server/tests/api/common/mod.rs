@@ -181,6 +181,15 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// Begins a graceful stop, as SIGTERM does for `gridsweep serve`.
+    pub fn stop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(tx) = self.stop.take() {
