@@ -6,7 +6,7 @@
 
 use gridsweep_domain::Reach;
 use gridsweep_storage::Store;
-use gridsweep_storage::pipeline::{DeviceEvent, EventState};
+use gridsweep_storage::pipeline::DeviceEvent;
 use gridsweep_storage::testsuite::{device_queue, pipeline_fixture};
 use gridsweep_storage_sqlite::SqliteStore;
 use proptest::prelude::*;
@@ -131,7 +131,6 @@ proptest! {
         prop_assert_eq!(r.accepted.len(), 44);
         prop_assert_eq!(store.tube("P0001").unwrap().unwrap().samples, 20);
         prop_assert_eq!(store.tube("P0002").unwrap().unwrap().samples, 20);
-        let _ = EventState::Applied;
     }
 
     #[test]

@@ -81,6 +81,10 @@ async fn send_raw(
     (s, r.json().await.unwrap_or(Value::Null))
 }
 
+async fn get_json(client: &reqwest::Client, url: &str) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 async fn post(client: &reqwest::Client, url: &str, body: Value) -> (u16, Value) {
     send_raw(client, url, Some("application/json"), &body).await
 }
@@ -304,15 +308,7 @@ async fn marks_reach_only_the_residents_in_scope() {
         )
         .await;
         assert_eq!(s, 201, "{b}");
-        let seen: Value = t
-            .as_in(Role::Community)
-            .get(&url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let seen = get_json(&t.as_in(Role::Community), &url).await;
         let people: Vec<i64> = seen
             .as_array()
             .unwrap()
@@ -675,15 +671,11 @@ async fn attribution_is_the_account_and_free_text_only_a_title() {
         )
         .await;
         assert_eq!(s, 201, "{b}");
-        let d: Value = t
-            .as_in(Role::Command)
-            .get(t.url(&format!("/api/v1/incidents/{inc}")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let d = get_json(
+            &t.as_in(Role::Command),
+            &t.url(&format!("/api/v1/incidents/{inc}")),
+        )
+        .await;
         let actors: Vec<&str> = d["timeline"]
             .as_array()
             .unwrap()
@@ -757,14 +749,11 @@ async fn members_outside_a_grid_workers_scope_show_by_family_name_only() {
         // part: the second household, not the member's.
         let other_home: AreaId = t.w.f.households[1];
         let (tokens, _) = blocking(move || role_accounts(&*st, Some(other_home), "-gw"));
-        let d: Value = bearer_client(&tokens[&Role::GridWorker])
-            .get(t.url(&format!("/api/v1/incidents/{}", t.w.incident[0])))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let d = get_json(
+            &bearer_client(&tokens[&Role::GridWorker]),
+            &t.url(&format!("/api/v1/incidents/{}", t.w.incident[0])),
+        )
+        .await;
         let members = d["members"].as_array().expect("members");
         assert!(!members.is_empty(), "{d}");
         for m in members {
@@ -773,15 +762,11 @@ async fn members_outside_a_grid_workers_scope_show_by_family_name_only() {
             assert_eq!(m["address"], "", "{m}");
         }
         // Command, whose scope holds them, sees them in full.
-        let d: Value = t
-            .as_in(Role::Command)
-            .get(t.url(&format!("/api/v1/incidents/{}", t.w.incident[0])))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let d = get_json(
+            &t.as_in(Role::Command),
+            &t.url(&format!("/api/v1/incidents/{}", t.w.incident[0])),
+        )
+        .await;
         assert!(
             d["members"]
                 .as_array()
