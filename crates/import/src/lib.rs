@@ -118,6 +118,20 @@ pub fn import_roster(
     format: RosterFormat,
     opts: ImportOptions,
 ) -> Result<ImportReport, ImportError> {
+    import_roster_within(store, input, format, opts, None)
+}
+
+/// [`import_roster`] for an account whose scope is the subtree `within`: a
+/// row whose building lies outside it is a bad row like an unknown one, so
+/// an account can add residents only where it may see them. `None` (the
+/// operator's CLI on the database itself) takes the whole grid.
+pub fn import_roster_within(
+    store: &dyn Store,
+    input: &[u8],
+    format: RosterFormat,
+    opts: ImportOptions,
+    within: Option<&gridsweep_domain::AreaPath>,
+) -> Result<ImportReport, ImportError> {
     let sheet = decode::read(input, format)?;
     let header = header::locate(&sheet.rows)?;
     let mut warnings = sheet.warnings.clone();
@@ -149,7 +163,26 @@ pub fn import_roster(
     let duplicates = mark_duplicates(&header, &mut rows);
     mark_existing(store, &header, &mut rows, &duplicates)?;
     let mut resolver = resolve::Resolver::new(store);
-    let buildings = resolve_rows(&mut resolver, &header, &mut rows)?;
+    let mut buildings = resolve_rows(&mut resolver, &header, &mut rows)?;
+    if let Some(scope) = within {
+        for (r, b) in rows.iter_mut().zip(buildings.iter_mut()) {
+            if b.as_ref().is_some_and(|b| !b.path.is_within(scope)) {
+                let value = r
+                    .address
+                    .as_ref()
+                    .map(|a| a.building.clone())
+                    .unwrap_or_default();
+                let place = r.address.as_ref().map(|a| a.describe()).unwrap_or_default();
+                r.flag(
+                    &header,
+                    Field::Building,
+                    value,
+                    format!("楼栋不在本账号的管辖范围内：{place} (building outside your scope)"),
+                );
+                *b = None;
+            }
+        }
+    }
 
     let bad_rows: Vec<u32> = rows
         .iter()

@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use gridsweep_import::{
-    ImportError, ImportOptions, ImportReport, ImportStatus, RosterFormat, import_roster,
+    ImportError, ImportOptions, ImportReport, ImportStatus, RosterFormat, import_roster_within,
 };
 
 /// Largest roster accepted in one request (a large community's XLSX).
@@ -30,6 +30,7 @@ fn import_error(e: ImportError) -> ApiError {
 #[tracing::instrument(skip_all, fields(bytes = body.len()))]
 pub async fn residents(
     State(state): State<AppState>,
+    me: crate::auth::Principal,
     ApiQuery(opts): ApiQuery<ImportOptions>,
     headers: HeaderMap,
     body: Bytes,
@@ -39,8 +40,13 @@ pub async fn residents(
         .and_then(|v| v.to_str().ok())
         .map(RosterFormat::from_content_type)
         .unwrap_or_default();
+    // Command imports within its own area; the admin, who manages the
+    // system for the whole database, anywhere.
+    let within = me.user.scope_path.clone();
     let report = state
-        .blocking(move |s| import_roster(s, &body, format, opts).map_err(import_error))
+        .blocking(move |s| {
+            import_roster_within(s, &body, format, opts, within.as_ref()).map_err(import_error)
+        })
         .await?;
     match report.status {
         ImportStatus::Rejected => Err(ApiError::new(

@@ -828,3 +828,47 @@ async fn a_stopping_server_ends_its_event_streams() {
         println!("stream ended {:?} after the stop", asked.elapsed());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_roster_adds_residents_only_within_the_importers_scope() {
+    use gridsweep_storage::testsuite::resident_id;
+    for store in stores("fc-roster") {
+        let t = setup(store).await;
+        let st = t.srv.store.clone();
+        let persons = move || st.stats().unwrap().persons;
+        let p = persons.clone();
+        let before = blocking(move || p());
+        let csv = format!(
+            "姓名,身份证号,手机号,性别,街道,社区,网格,小区,楼栋,单元,房号\r\n\
+             王新,{},13812345678,,梧桐街办事处,瓦屋李社区,,瓦屋李新居,1号楼,1单元,103\r\n\
+             李外,{},13812345679,,梧桐街办事处,翡翠华庭社区,,,8号楼,2单元,302\r\n",
+            resident_id(777).as_str(),
+            resident_id(779).as_str()
+        );
+        let send = |skip: bool| {
+            t.as_in(Role::Command)
+                .post(t.url(&format!("/api/v1/residents/import?skip_bad_rows={skip}")))
+                .header("content-type", "text/csv")
+                .body(csv.clone())
+                .send()
+        };
+        let r = send(false).await.unwrap();
+        assert_eq!(r.status(), 422);
+        let b: Value = r.json().await.unwrap();
+        let errors = b["error"]["details"]["errors"].as_array().unwrap().clone();
+        assert_eq!(errors.len(), 1, "{b}");
+        assert_eq!(errors[0]["row"], 3);
+        assert!(
+            errors[0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("outside your scope")
+        );
+        let p = persons.clone();
+        assert_eq!(blocking(move || p()), before, "nothing written");
+        let r = send(true).await.unwrap();
+        assert_eq!(r.status(), 201);
+        let p = persons.clone();
+        assert_eq!(blocking(move || p()), before + 1, "only the row in scope");
+    }
+}
