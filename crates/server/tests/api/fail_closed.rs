@@ -834,10 +834,8 @@ async fn a_roster_adds_residents_only_within_the_importers_scope() {
     use gridsweep_storage::testsuite::resident_id;
     for store in stores("fc-roster") {
         let t = setup(store).await;
-        let st = t.srv.store.clone();
-        let persons = move || st.stats().unwrap().persons;
-        let p = persons.clone();
-        let before = blocking(move || p());
+        let persons = || blocking(|| t.srv.store.stats().unwrap().persons);
+        let before = persons();
         let csv = format!(
             "姓名,身份证号,手机号,性别,街道,社区,网格,小区,楼栋,单元,房号\r\n\
              王新,{},13812345678,,梧桐街办事处,瓦屋李社区,,瓦屋李新居,1号楼,1单元,103\r\n\
@@ -864,11 +862,9 @@ async fn a_roster_adds_residents_only_within_the_importers_scope() {
                 .unwrap()
                 .contains("outside your scope")
         );
-        let p = persons.clone();
-        assert_eq!(blocking(move || p()), before, "nothing written");
+        assert_eq!(persons(), before, "nothing written");
         let r = send(true).await.unwrap();
         assert_eq!(r.status(), 201);
-        let p = persons.clone();
-        assert_eq!(blocking(move || p()), before + 1, "only the row in scope");
+        assert_eq!(persons(), before + 1, "only the row in scope");
     }
 }
