@@ -193,6 +193,11 @@ export const messages = {
     'err.time_after_server_clock': '时间晚于服务器时钟',
     'err.coverage_below_requirement': '覆盖率未达解除要求，须填写提前解除理由',
     'err.import_rejected': '文件有错误行',
+    'err.forbidden': '无权操作：超出本账号的管辖范围或角色权限',
+    'err.sequence_reused': '该设备序号已用于另一条记录，本条未执行',
+    'err.invalid_text': '文字中含有不允许的控制字符',
+    'err.token_not_allowed': '只能为采样设备、检测机构系统或管理员本人签发令牌',
+    'err.unsupported_media_type': '请求格式不受支持',
 
     'nav.dashboard': '指挥大屏',
     'nav.grid': '网格员',
@@ -584,6 +589,11 @@ export const messages = {
     'err.time_after_server_clock': 'time after the server clock',
     'err.coverage_below_requirement': 'coverage below the requirement: an early lift needs a reason',
     'err.import_rejected': 'the file has bad rows',
+    'err.forbidden': 'not allowed: outside this account\'s scope or role',
+    'err.sequence_reused': 'this device sequence number was already used for another event; not applied',
+    'err.invalid_text': 'the text contains a control character that is not allowed',
+    'err.token_not_allowed': 'tokens are issued only for sampler devices, lab systems and the admin itself',
+    'err.unsupported_media_type': 'request format not supported',
 
     'nav.dashboard': 'Dashboard',
     'nav.grid': 'Grid worker',

@@ -16,7 +16,7 @@ use axum::extract::{FromRequestParts, RawPathParams, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use gridsweep_domain::pipeline::PipelineError;
-use gridsweep_domain::{AreaId, AreaPath, Barcode, PersonId, Role};
+use gridsweep_domain::{AreaId, AreaPath, Barcode, PersonId, Reach, Role};
 use gridsweep_storage::Store;
 use gridsweep_storage::pipeline::{Command, DeviceEvent};
 use serde_json::Value;
@@ -117,24 +117,15 @@ pub(crate) struct Target {
     pub body_summary: Option<Value>,
 }
 
-/// Where the caller may act.
-#[derive(Debug, Clone)]
-enum Reach {
-    /// The admin: places and tubes anywhere (never persons: the route
-    /// table keeps the admin off every person route).
-    All,
-    Area(AreaPath),
-    Lab,
-    Nowhere,
-}
-
+/// Where the caller may read and name things, for the check before the
+/// handler: the engine's [`Reach`], except that the admin reaches every
+/// place and tube here (never persons: the route table keeps the admin off
+/// every person route), while the engine lets the admin apply no command
+/// ([`Principal::reach`]).
 fn reach(p: &Principal) -> Reach {
-    match (&p.user.scope_path, p.user.role, &p.user.lab) {
-        (_, Role::Lab, Some(_)) => Reach::Lab,
-        (_, Role::Lab, None) => Reach::Nowhere,
-        (_, Role::Admin, _) => Reach::All,
-        (Some(path), _, _) => Reach::Area(path.clone()),
-        (None, _, _) => Reach::Nowhere,
+    match p.user.role {
+        Role::Admin => Reach::Everywhere,
+        _ => p.reach(),
     }
 }
 
@@ -173,7 +164,7 @@ fn normalised_barcode(raw: &str) -> Result<String, PipelineError> {
 impl Checker<'_> {
     fn area_path_ok(&self, path: &AreaPath) -> bool {
         match &self.reach {
-            Reach::All => true,
+            Reach::Everywhere => true,
             Reach::Area(s) => path.is_within(s),
             _ => false,
         }
@@ -277,7 +268,7 @@ impl Checker<'_> {
             return Err(unknown());
         };
         let scope = match &self.reach {
-            Reach::All => return Ok(()),
+            Reach::Everywhere => return Ok(()),
             Reach::Area(s) => s,
             _ => return Err(forbidden("incidents are visible to area accounts only")),
         };
@@ -293,7 +284,7 @@ impl Checker<'_> {
             return Err(ApiError::from(PipelineError::RoundUnknown(id)));
         };
         let scope = match &self.reach {
-            Reach::All => return Ok(()),
+            Reach::Everywhere => return Ok(()),
             Reach::Area(s) => s,
             _ => return Err(forbidden("rounds are visible to area accounts only")),
         };
