@@ -2,9 +2,9 @@
 //! restart it on the same database, and find every acknowledged event
 //! applied exactly once.
 
-use gridsweep_storage::Store;
+use gridsweep_engine::testsuite::{device_queue, pipeline_fixture};
 use gridsweep_storage::pipeline::DeviceEvent;
-use gridsweep_storage::testsuite::{device_queue, pipeline_fixture};
+use gridsweep_storage::prelude::*;
 use gridsweep_storage_sqlite::SqliteStore;
 use serde_json::{Value, json};
 use std::collections::HashMap;

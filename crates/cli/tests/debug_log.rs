@@ -3,7 +3,7 @@
 //! finds no full ID number or phone anywhere in what it logged.
 
 use gridsweep_domain::Role;
-use gridsweep_storage::testsuite::pipeline_fixture;
+use gridsweep_engine::testsuite::pipeline_fixture;
 use gridsweep_storage::{NewPerson, NewUser, Store};
 use serde_json::json;
 use std::collections::HashMap;
@@ -107,7 +107,7 @@ async fn flow(
         .await
         .unwrap();
     let events: Vec<_> =
-        gridsweep_storage::testsuite::device_queue(round, site, "LG-0002", &persons[4..8], 1);
+        gridsweep_engine::testsuite::device_queue(round, site, "LG-0002", &persons[4..8], 1);
     let r = s
         .post(url("/api/v1/sync"))
         .json(&json!({ "device": "pda-log", "events": events }))

@@ -3,7 +3,7 @@
 //! or value, and a debug-level log of the whole drill holds no full ID
 //! number or phone of any resident.
 
-use gridsweep_storage::Store;
+use gridsweep_storage::prelude::*;
 use gridsweep_storage_sqlite::SqliteStore;
 use serde_json::Value;
 use std::collections::HashSet;

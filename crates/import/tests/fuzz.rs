@@ -4,10 +4,10 @@
 //! roster that is not imported writes nothing.
 
 use encoding_rs::GBK;
+use gridsweep_engine::testsuite::fixture;
 use gridsweep_import::results::parse_results;
 use gridsweep_import::{ImportOptions, ImportStatus, RosterFormat, import_roster};
-use gridsweep_storage::Store;
-use gridsweep_storage::testsuite::fixture;
+use gridsweep_storage::prelude::*;
 use gridsweep_storage_sqlite::SqliteStore;
 use proptest::prelude::*;
 use std::sync::OnceLock;

@@ -5,11 +5,11 @@
 
 use gridsweep_domain::ids::id_check_char;
 use gridsweep_domain::{AffiliationKind, AreaId, DocumentKind, Gender, mask_id_number};
+use gridsweep_engine::testsuite::fixture;
 use gridsweep_import::{
     ImportError, ImportOptions, ImportReport, ImportStatus, RosterFormat, import_roster,
 };
-use gridsweep_storage::Store;
-use gridsweep_storage::testsuite::fixture;
+use gridsweep_storage::prelude::*;
 use gridsweep_storage_sqlite::SqliteStore;
 use std::sync::atomic::{AtomicU32, Ordering};
 

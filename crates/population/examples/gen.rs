@@ -4,7 +4,7 @@
 //! measuring the generator on its own.)
 
 use gridsweep_population::{GenSpec, generate};
-use gridsweep_storage::Store;
+use gridsweep_storage::prelude::*;
 use gridsweep_storage_sqlite::SqliteStore;
 use std::time::Instant;
 

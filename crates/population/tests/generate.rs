@@ -5,7 +5,8 @@ use gridsweep_domain::{AreaLevel, IdNumber};
 use gridsweep_population::{
     BATCH_PERSONS, DEMO_PEOPLE, GenError, GenProgress, GenSpec, generate, names,
 };
-use gridsweep_storage::{AreaNode, Store};
+use gridsweep_storage::AreaNode;
+use gridsweep_storage::prelude::*;
 use gridsweep_storage_sqlite::SqliteStore;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -1,9 +1,10 @@
-//! The HTTP layer: axum routes over a [`Store`], one JSON error shape for
+//! The HTTP layer: axum routes over the [`Engine`], one JSON error shape for
 //! every failure, and the OpenAPI document.
 //!
 //! Handlers stay thin: parse and validate the request into domain types,
-//! call the store on a blocking thread, shape the answer. Anything with a
-//! decision in it lives in the domain crates.
+//! call the engine (or, for plain reads, the store) on a blocking thread,
+//! shape the answer. Anything with a decision in it lives in the engine and
+//! the domain crates.
 #![forbid(unsafe_code)]
 
 pub mod auth;
@@ -21,9 +22,9 @@ pub use routes::{
 };
 
 use axum::Router;
-use gridsweep_domain::pipeline::CtCutoffs;
+use gridsweep_engine::{Engine, Publish};
 use gridsweep_storage::Store;
-use gridsweep_storage::pipeline::Effect;
+use gridsweep_storage::pipeline::{Effect, Effects};
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -42,15 +43,42 @@ pub struct LiveEvent {
     pub effect: Effect,
 }
 
-/// What every handler can reach.
+/// The live stream's hub: what the engine publishes goes to every
+/// subscriber of `GET /api/v1/events`.
+pub struct LiveHub {
+    events: broadcast::Sender<LiveEvent>,
+    next_event: AtomicU64,
+}
+
+impl Default for LiveHub {
+    fn default() -> Self {
+        Self {
+            events: broadcast::channel(4096).0,
+            next_event: AtomicU64::new(1),
+        }
+    }
+}
+
+impl Publish for LiveHub {
+    fn publish(&self, effects: Effects) {
+        let at = chrono::Utc::now();
+        for effect in effects {
+            if matches!(effect, Effect::SampleAdded { .. }) && self.events.receiver_count() == 0 {
+                continue;
+            }
+            let id = self.next_event.fetch_add(1, Ordering::Relaxed);
+            // No subscribers is fine: the stream is live-only.
+            let _ = self.events.send(LiveEvent { id, at, effect });
+        }
+    }
+}
+
+/// What every handler can reach: the engine (and through it the store),
+/// and the HTTP layer's own concerns.
 #[derive(Clone)]
 pub struct AppState {
-    /// The database.
-    pub store: Arc<dyn Store>,
-    /// Ct cut-offs used to classify results.
-    pub cutoffs: CtCutoffs,
-    /// The response playbook a non-negative tube sets in motion.
-    pub playbook: gridsweep_response::Playbook,
+    /// The use cases, over the database; publishes to [`AppState::subscribe`].
+    pub engine: Engine,
     /// Session and cookie settings.
     pub auth: auth::AuthConfig,
     /// Failed-login counts (in memory, per process).
@@ -59,8 +87,7 @@ pub struct AppState {
     /// sets it on the server it starts for the replay, and nothing else):
     /// a decision's time is then not checked against the server's clock.
     pub replayed_clock: bool,
-    events: broadcast::Sender<LiveEvent>,
-    next_event: Arc<AtomicU64>,
+    hub: Arc<LiveHub>,
     /// Set when the server stops: open event streams end at once, so their
     /// clients reconnect to the next process instead of hanging on to a
     /// dying one that sends only keep-alives.
@@ -68,20 +95,22 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over a store, with default cut-offs.
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        let (events, _) = broadcast::channel(4096);
+    /// State over an engine, whose effects it streams to subscribers.
+    pub fn new(engine: Engine) -> Self {
+        let hub = Arc::new(LiveHub::default());
         Self {
-            store,
-            cutoffs: CtCutoffs::default(),
-            playbook: gridsweep_response::Playbook::default(),
+            engine: engine.with_publisher(hub.clone()),
             auth: auth::AuthConfig::default(),
             login_limiter: Arc::default(),
             replayed_clock: false,
-            events,
-            next_event: Arc::new(AtomicU64::new(1)),
+            hub,
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
         }
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        self.engine.store()
     }
 
     /// Resolves once the server has begun to stop.
@@ -97,22 +126,9 @@ impl AppState {
         self
     }
 
-    /// Publishes what a write changed to every live subscriber.
-    pub fn publish(&self, effects: impl IntoIterator<Item = Effect>) {
-        let at = chrono::Utc::now();
-        for effect in effects {
-            if matches!(effect, Effect::SampleAdded { .. }) && self.events.receiver_count() == 0 {
-                continue;
-            }
-            let id = self.next_event.fetch_add(1, Ordering::Relaxed);
-            // No subscribers is fine: the stream is live-only.
-            let _ = self.events.send(LiveEvent { id, at, effect });
-        }
-    }
-
     /// A new subscription to the live stream.
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
-        self.events.subscribe()
+        self.hub.events.subscribe()
     }
 
     /// Runs a store call on a blocking thread, so a slow query never stalls
@@ -122,30 +138,23 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&dyn Store) -> Result<T, ApiError> + Send + 'static,
     {
-        let store = self.store.clone();
+        let store = self.store().clone();
         tokio::task::spawn_blocking(move || f(&*store))
             .await
             .map_err(|e| ApiError::internal(format!("worker failed: {e}")))?
     }
-}
 
-/// Reacts to every result the response engine may have missed because the
-/// server stopped between storing it and reacting to it, and nobody resent
-/// it (see [`Store::unanswered_results`]); run at start-up, before serving.
-/// Returns how many tubes changed something (an incident opened or joined,
-/// a retest recorded, a decision proposed).
-pub fn finish_interrupted_responses(
-    store: &dyn Store,
-    playbook: &gridsweep_response::Playbook,
-) -> gridsweep_storage::StoreResult<usize> {
-    let mut changed = 0;
-    for tube in store.unanswered_results()? {
-        let effects = store.respond_to_result(tube, chrono::Utc::now(), playbook.clone())?;
-        if !effects.is_empty() {
-            changed += 1;
-        }
+    /// Runs a use case on a blocking thread (see [`AppState::blocking`]).
+    pub async fn use_case<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Engine) -> Result<T, ApiError> + Send + 'static,
+    {
+        let engine = self.engine.clone();
+        tokio::task::spawn_blocking(move || f(&engine))
+            .await
+            .map_err(|e| ApiError::internal(format!("worker failed: {e}")))?
     }
-    Ok(changed)
 }
 
 /// The whole application as a router.
@@ -160,7 +169,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
-    tracing::info!(%addr, backend = state.store.backend(), "gridsweep listening");
+    tracing::info!(%addr, backend = state.store().backend(), "gridsweep listening");
     // With the peer address, for the audit trail and login throttling.
     let stopping = state.stopping.clone();
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -1,4 +1,4 @@
-//! [`ResponseTx`] over a PostgreSQL transaction.
+//! [`IncidentTx`] over a PostgreSQL transaction.
 
 use crate::db_err;
 use crate::pipeline_tx::{PgTx, TUBE_COLS, tube_row};
@@ -10,10 +10,10 @@ use gridsweep_response::report::{
     DecisionView, EntryView, IncidentInfo, MemberView, OrderView, SampleFact, TaskView, TubeRole,
 };
 use gridsweep_response::*;
-use gridsweep_storage::pipeline::{NewRound, PipelineTx};
-use gridsweep_storage::response::{
-    PersonFact, PersonMark, PoolBlock, ResponseTx, RoundTube, mask_doc,
+use gridsweep_storage::incidents::{
+    IncidentTx, PersonFact, PersonMark, PoolBlock, RoundTube, mask_doc,
 };
+use gridsweep_storage::pipeline::{NewRound, PipelineTx};
 use gridsweep_storage::stamp::{from_ms, ms, opt_ms};
 use gridsweep_storage::{StoreError, StoreResult};
 use postgres::Row;
@@ -158,7 +158,16 @@ impl PgTx<'_, '_> {
     }
 }
 
-impl ResponseTx for PgTx<'_, '_> {
+impl IncidentTx for PgTx<'_, '_> {
+    fn serialize_responses(&mut self) -> StoreResult<()> {
+        // A transaction-scoped advisory lock: released at commit or
+        // rollback, so it cannot leak.
+        self.0
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&0x6772_6964_7270_i64])
+            .map_err(db_err)?;
+        Ok(())
+    }
+
     fn peek_tube(
         &mut self,
         barcode: &str,

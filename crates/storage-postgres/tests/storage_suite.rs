@@ -1,7 +1,7 @@
 //! The shared storage suite on a fresh PostgreSQL database per test.
 //! Runs when `GRIDSWEEP_TEST_DATABASE_URL` names a server; skipped otherwise.
 
-use gridsweep_storage::Store;
+use gridsweep_storage::prelude::*;
 use gridsweep_storage_postgres::{PgStore, create_scratch_database};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -17,7 +17,7 @@ fn fresh() -> Option<Box<dyn Store>> {
     Some(Box::new(PgStore::connect(&url).unwrap()))
 }
 
-gridsweep_storage::storage_tests!(fresh);
+gridsweep_engine::storage_tests!(fresh);
 
 #[test]
 fn audit_log_refuses_update_delete_and_truncate() {

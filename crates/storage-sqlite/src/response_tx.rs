@@ -1,4 +1,4 @@
-//! [`ResponseTx`] over an SQLite connection (inside a write transaction,
+//! [`IncidentTx`] over an SQLite connection (inside a write transaction,
 //! or on a reader connection for the read-only calls).
 
 use crate::db_err;
@@ -11,10 +11,10 @@ use gridsweep_response::report::{
     DecisionView, EntryView, IncidentInfo, MemberView, OrderView, SampleFact, TaskView, TubeRole,
 };
 use gridsweep_response::*;
-use gridsweep_storage::pipeline::{NewRound, PipelineTx};
-use gridsweep_storage::response::{
-    PersonFact, PersonMark, PoolBlock, ResponseTx, RoundTube, mask_doc,
+use gridsweep_storage::incidents::{
+    IncidentTx, PersonFact, PersonMark, PoolBlock, RoundTube, mask_doc,
 };
+use gridsweep_storage::pipeline::{NewRound, PipelineTx};
 use gridsweep_storage::stamp::{from_ms, ms, opt_ms};
 use gridsweep_storage::{StoreError, StoreResult};
 use rusqlite::{OptionalExtension, Row, params};
@@ -168,7 +168,7 @@ impl SqliteTx<'_> {
     }
 }
 
-impl ResponseTx for SqliteTx<'_> {
+impl IncidentTx for SqliteTx<'_> {
     fn next_id(&mut self, kind: &str) -> StoreResult<i64> {
         self.conn()
             .execute(

@@ -1,6 +1,6 @@
 //! The shared storage suite on a fresh SQLite file per test.
 
-use gridsweep_storage::Store;
+use gridsweep_storage::prelude::*;
 use gridsweep_storage_sqlite::SqliteStore;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -15,7 +15,7 @@ fn fresh() -> Option<Box<dyn Store>> {
     Some(Box::new(SqliteStore::open(dir.join("t.db")).unwrap()))
 }
 
-gridsweep_storage::storage_tests!(fresh);
+gridsweep_engine::storage_tests!(fresh);
 
 #[test]
 fn reopening_keeps_data_and_migrations_run_once() {
@@ -24,7 +24,7 @@ fn reopening_keeps_data_and_migrations_run_once() {
     let path = dir.join("t.db");
     let f = {
         let s = SqliteStore::open(&path).unwrap();
-        gridsweep_storage::testsuite::fixture(&s)
+        gridsweep_engine::testsuite::fixture(&s)
     };
     let s = SqliteStore::open(&path).unwrap();
     assert_eq!(s.area(f.district).unwrap().unwrap().name, "高新区");

@@ -5,9 +5,9 @@
 //! refused, never panics.
 
 use gridsweep_domain::Reach;
-use gridsweep_storage::Store;
+use gridsweep_engine::testsuite::{device_queue, pipeline_fixture};
 use gridsweep_storage::pipeline::DeviceEvent;
-use gridsweep_storage::testsuite::{device_queue, pipeline_fixture};
+use gridsweep_storage::prelude::*;
 use gridsweep_storage_sqlite::SqliteStore;
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -102,14 +102,15 @@ proptest! {
 
     #[test]
     fn any_delivery_of_a_queue_applies_each_event_once(plan in deliveries(44)) {
-        let store = fresh();
-        let (round, site, persons, _) = pipeline_fixture(&store, 40);
+        let store = std::sync::Arc::new(fresh());
+        let engine = gridsweep_engine::Engine::new(store.clone());
+        let (round, site, persons, _) = pipeline_fixture(&*store, 40);
         let mut queue = device_queue(round, site, "P0001", &persons[..20], 1);
         queue.extend(device_queue(round, site, "P0002", &persons[20..], 23));
         prop_assert_eq!(queue.len(), 44);
         for piece in &plan {
             let batch: Vec<DeviceEvent> = piece.iter().map(|i| queue[*i].clone()).collect();
-            let r = store.sync("prop/pda".into(), batch, Default::default(), Reach::Everywhere).unwrap();
+            let r = engine.sync("prop/pda".into(), batch, Reach::Everywhere).unwrap();
             prop_assert!(r.rejected.is_empty(), "{:?}", r.rejected);
         }
         // Whatever arrived, the gap-free prefix is applied once, in order.
@@ -127,7 +128,7 @@ proptest! {
         let expect_second = prefix.saturating_sub(23).min(20) as u32;
         prop_assert_eq!(second.map(|t| t.samples), (prefix >= 23).then_some(expect_second));
         // Sending everything once more changes nothing applied and fills the rest.
-        let r = store.sync("prop/pda".into(), queue.clone(), Default::default(), Reach::Everywhere).unwrap();
+        let r = engine.sync("prop/pda".into(), queue.clone(), Reach::Everywhere).unwrap();
         prop_assert_eq!(r.accepted.len(), 44);
         prop_assert_eq!(store.tube("P0001").unwrap().unwrap().samples, 20);
         prop_assert_eq!(store.tube("P0002").unwrap().unwrap().samples, 20);

@@ -1,30 +1,30 @@
-//! The storage trait every backend implements.
+//! What every backend implements: small store traits by area
+//! ([`PopulationStore`], [`RoundStore`], [`IncidentStore`],
+//! [`AccountStore`], [`AuditStore`]), joined by [`Store`], plus a unit of
+//! work ([`UnitOfWork::write`] / [`UnitOfWork::read`]) over the row-level
+//! transaction traits [`pipeline::PipelineTx`] and [`incidents::IncidentTx`]
+//! that the engine's use cases run on.
 //!
-//! The trait is synchronous on purpose: both backends do blocking I/O
+//! The traits are synchronous on purpose: both backends do blocking I/O
 //! (SQLite is a library call; the PostgreSQL client blocks on its socket),
-//! and the HTTP layer moves each call onto a blocking thread. One trait,
-//! one set of row types, and one test suite ([`testsuite`]) that every
-//! backend runs, so SQLite and PostgreSQL cannot drift apart.
+//! and the HTTP layer moves each call onto a blocking thread. The test
+//! suite every backend runs lives with the use cases, in the engine crate.
 #![forbid(unsafe_code)]
 
 mod accounts;
+pub mod incidents;
 pub mod pipeline;
-pub mod response;
 mod rows;
 pub mod stamp;
-#[cfg(feature = "testsuite")]
-pub mod testsuite;
 
 pub use accounts::*;
 pub use rows::*;
 
 use chrono::{DateTime, Utc};
-use gridsweep_domain::pipeline::{CtCutoffs, PipelineError};
 use gridsweep_domain::{AreaId, AreaLevel, AreaPath, DocumentKind, PersonId};
-use pipeline::{
-    Command, CommandContext, DeviceEvent, Effects, NewRound, ResultRow, RoundRow, SyncReport,
-    TubeRow,
-};
+use incidents::IncidentTx;
+use pipeline::{NewRound, ResultRow, RoundRow, TubeRow};
+use std::sync::{Arc, Mutex};
 use thiserror::Error;
 
 /// What can go wrong in a backend. Callers map `Conflict` and `NotFound`
@@ -54,15 +54,85 @@ pub enum StoreError {
 /// Shorthand used across backends.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// The database behind gridsweep.
+/// A unit of work that writes: run on the backend's writer, inside one
+/// transaction committed (durably) before the caller hears back; an `Err`
+/// rolls all of it back. `'static` because the SQLite backend runs it on
+/// its writer thread.
+pub type WriteJob = Box<dyn FnOnce(&mut dyn IncidentTx) -> StoreResult<()> + Send + 'static>;
+
+/// A unit of work that only reads, on a reader connection.
+pub type ReadJob<'a> = Box<dyn FnOnce(&mut dyn IncidentTx) -> StoreResult<()> + 'a>;
+
+/// The database behind gridsweep: every area's trait, and the unit of work
+/// the engine's use cases run in.
 ///
 /// Writes are whole: a method either applies everything it was given in one
 /// transaction or nothing, so an import or a generator batch can never be
 /// half-written.
-pub trait Store: Send + Sync {
+pub trait Store:
+    PopulationStore + RoundStore + IncidentStore + AccountStore + AuditStore + Send + Sync
+{
     /// "sqlite" or "postgres", for logs and `/healthz`.
     fn backend(&self) -> &'static str;
 
+    /// Runs `job` in one write transaction (see [`WriteJob`]). Callers use
+    /// [`UnitOfWork::write`], which carries a value out.
+    fn write_job(&self, job: WriteJob) -> StoreResult<()>;
+
+    /// Runs `job` on a reader (see [`ReadJob`]). Callers use
+    /// [`UnitOfWork::read`].
+    fn read_job(&self, job: ReadJob<'_>) -> StoreResult<()>;
+}
+
+/// `store.write(|tx| …)` / `store.read(|tx| …)`: the unit of work with a
+/// result, over the object-safe [`Store::write_job`] and
+/// [`Store::read_job`]. Implemented for every store, `dyn Store` included.
+pub trait UnitOfWork {
+    /// Runs `f` in one write transaction and returns what it returned,
+    /// once committed.
+    fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn IncidentTx) -> StoreResult<T> + Send + 'static;
+
+    /// Runs `f` on a reader and returns what it returned.
+    fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&mut dyn IncidentTx) -> StoreResult<T>;
+}
+
+impl<S: Store + ?Sized> UnitOfWork for S {
+    fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn IncidentTx) -> StoreResult<T> + Send + 'static,
+    {
+        let slot = Arc::new(Mutex::new(None));
+        let out = slot.clone();
+        self.write_job(Box::new(move |tx| {
+            let value = f(tx)?;
+            *out.lock().unwrap_or_else(|p| p.into_inner()) = Some(value);
+            Ok(())
+        }))?;
+        let value = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+        value.ok_or_else(|| StoreError::Backend("a committed unit of work left no result".into()))
+    }
+
+    fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&mut dyn IncidentTx) -> StoreResult<T>,
+    {
+        let mut slot = None;
+        self.read_job(Box::new(|tx| {
+            slot = Some(f(tx)?);
+            Ok(())
+        }))?;
+        slot.ok_or_else(|| StoreError::Backend("a read left no result".into()))
+    }
+}
+
+/// The district as the roster knows it: areas, sites, persons.
+pub trait PopulationStore {
     /// Reserves `n` consecutive ids of `kind` and returns the first. Bulk
     /// writers (the generator, the importer) assign ids themselves so that
     /// a batch can reference rows it is about to create.
@@ -117,15 +187,32 @@ pub trait Store: Send + Sync {
     /// importer report duplicates row by row before writing anything.
     fn existing_documents(&self, docs: &[(DocumentKind, String)]) -> StoreResult<Vec<String>>;
 
+    /// One person by id, with full identifiers (the caller masks).
+    fn person(&self, id: PersonId) -> StoreResult<Option<PersonRecord>>;
+
+    /// Residents whose household lies under `within`, by id, at most
+    /// `limit`; full identifiers (a drill replays scans of real ID cards).
+    fn residents_of(&self, within: &AreaPath, limit: u32) -> StoreResult<Vec<PersonRecord>>;
+
+    /// Persons affiliated with a school or workplace, by id, at most `limit`.
+    fn affiliates_of(&self, area: AreaId, limit: u32) -> StoreResult<Vec<PersonRecord>>;
+
     /// Sites inside an area's subtree.
     fn sites(&self, within: &AreaPath) -> StoreResult<Vec<SiteRecord>>;
 
-    /// Row counts, for `/healthz` and the generator's summary.
-    fn stats(&self) -> StoreResult<StoreStats>;
+    /// One sampling site by id.
+    fn site(&self, id: i64) -> StoreResult<Option<SiteRecord>>;
 
     /// Lets a site's own lab post results for tubes not formally received.
     fn set_direct_results(&self, site: i64, allowed: bool) -> StoreResult<()>;
 
+    /// Row counts, for `/healthz` and the generator's summary.
+    fn stats(&self) -> StoreResult<StoreStats>;
+}
+
+/// Screening rounds and what their tubes became (reads; the pipeline's
+/// writes go through the engine's unit of work).
+pub trait RoundStore {
     /// Creates a screening round over some areas.
     fn create_round(&self, round: NewRound) -> StoreResult<RoundRow>;
 
@@ -135,54 +222,18 @@ pub trait Store: Send + Sync {
     /// Every round, newest first.
     fn rounds(&self) -> StoreResult<Vec<RoundRow>>;
 
-    /// Applies one step of a tube's life in its own transaction (see
-    /// [`pipeline::apply`]). Outer error: storage failed; inner: the rules
-    /// refused and nothing was written.
-    fn execute(
-        &self,
-        cmd: Command,
-        ctx: CommandContext,
-    ) -> StoreResult<Result<Effects, PipelineError>>;
-
-    /// Applies several commands in one transaction (see
-    /// [`pipeline::apply_all`]); with `all_or_nothing`, any refusal
-    /// leaves nothing written.
-    fn execute_all(
-        &self,
-        cmds: Vec<Command>,
-        ctx: CommandContext,
-        all_or_nothing: bool,
-    ) -> StoreResult<Vec<Result<Effects, PipelineError>>>;
-
-    /// Applies a device's batch (see [`pipeline::sync_batch`]); returns
-    /// only once everything it reports is durable.
-    fn sync(
-        &self,
-        device: String,
-        events: Vec<DeviceEvent>,
-        cutoffs: CtCutoffs,
-        reach: gridsweep_domain::Reach,
-    ) -> StoreResult<SyncReport>;
-
     /// A tube by barcode.
     fn tube(&self, barcode: &str) -> StoreResult<Option<TubeRow>>;
 
     /// Every result a tube has had, oldest first (corrections keep history).
     fn results(&self, tube: &str) -> StoreResult<Vec<ResultRow>>;
 
-    // ---- Outbreak response (see [`response`]); appended here so the
-    // methods above stay as they are.
+    /// The barcodes of the tubes packed in a box.
+    fn box_tubes(&self, box_barcode: &str) -> StoreResult<Vec<String>>;
+}
 
-    /// Reacts to a tube's current result in one transaction: opens or
-    /// joins an incident, records a retest, proposes due decisions.
-    /// Idempotent; returns what changed for the live stream.
-    fn respond_to_result(
-        &self,
-        tube: String,
-        at: chrono::DateTime<chrono::Utc>,
-        playbook: gridsweep_response::Playbook,
-    ) -> StoreResult<Effects>;
-
+/// What the response engine asks of storage outside a unit of work.
+pub trait IncidentStore {
     /// Tubes whose current result the response engine may not have reacted
     /// to (the server stopped between storing a result and reacting, and
     /// nobody resent it): non-negative results no incident holds, results
@@ -191,97 +242,10 @@ pub trait Store: Send + Sync {
     /// propose the lift). Reacting is idempotent, so the start-up sweep
     /// may include some already answered.
     fn unanswered_results(&self) -> StoreResult<Vec<String>>;
+}
 
-    /// Every incident, newest first.
-    fn incidents(&self) -> StoreResult<Vec<gridsweep_response::report::IncidentInfo>>;
-
-    /// One incident with its members, orders, tasks, decisions, timeline.
-    /// What blocks the all-clear is judged by `playbook` (its coverage
-    /// requirement).
-    fn incident_detail(
-        &self,
-        id: i64,
-        playbook: &gridsweep_response::Playbook,
-    ) -> StoreResult<Option<response::IncidentDetail>>;
-
-    /// Proposes a decision by hand.
-    fn propose_decision(
-        &self,
-        incident: i64,
-        proposal: response::ManualProposal,
-    ) -> StoreResult<Result<Effects, gridsweep_response::ResponseError>>;
-
-    /// Confirms or rejects a proposed decision (role checked by the playbook).
-    fn decide(
-        &self,
-        incident: i64,
-        verdict: response::Verdict,
-        playbook: gridsweep_response::Playbook,
-    ) -> StoreResult<Result<Effects, gridsweep_response::ResponseError>>;
-
-    /// Adds a line to an incident's timeline.
-    fn add_note(
-        &self,
-        incident: i64,
-        note: response::NewNote,
-    ) -> StoreResult<Result<Effects, gridsweep_response::ResponseError>>;
-
-    /// Marks a task done.
-    fn complete_task(
-        &self,
-        incident: i64,
-        task: i64,
-        by: String,
-        at: chrono::DateTime<chrono::Utc>,
-        playbook: gridsweep_response::Playbook,
-    ) -> StoreResult<Result<gridsweep_response::report::TaskView, gridsweep_response::ResponseError>>;
-
-    /// The report of an incident and its cascades.
-    fn incident_report(
-        &self,
-        id: i64,
-        playbook: &gridsweep_response::Playbook,
-    ) -> StoreResult<Option<gridsweep_response::report::Report>>;
-
-    /// Coverage of an area in a round.
-    fn coverage(
-        &self,
-        area: AreaId,
-        round: i64,
-    ) -> StoreResult<
-        Result<gridsweep_response::coverage::Coverage, gridsweep_response::ResponseError>,
-    >;
-
-    /// Marks a person away / hospitalised / sampled elsewhere for a round.
-    /// A mark may complete a controlled compound's coverage, so the
-    /// playbook looks again at what it would propose.
-    fn mark_person(
-        &self,
-        mark: response::PersonMark,
-        playbook: gridsweep_response::Playbook,
-    ) -> StoreResult<Result<(), gridsweep_response::ResponseError>>;
-
-    /// The marks of a round.
-    fn person_marks(&self, round: i64) -> StoreResult<Vec<response::PersonMark>>;
-
-    /// Residents whose household lies under `within`, by id, at most
-    /// `limit`; full identifiers (a drill replays scans of real ID cards).
-    fn residents_of(&self, within: &AreaPath, limit: u32) -> StoreResult<Vec<PersonRecord>>;
-
-    /// Persons affiliated with a school or workplace, by id, at most `limit`.
-    fn affiliates_of(&self, area: AreaId, limit: u32) -> StoreResult<Vec<PersonRecord>>;
-
-    // Accounts, sessions, API tokens and the audit trail (migration 0004).
-
-    /// One person by id, with full identifiers (the caller masks).
-    fn person(&self, id: PersonId) -> StoreResult<Option<PersonRecord>>;
-
-    /// One sampling site by id.
-    fn site(&self, id: i64) -> StoreResult<Option<SiteRecord>>;
-
-    /// The barcodes of the tubes packed in a box.
-    fn box_tubes(&self, box_barcode: &str) -> StoreResult<Vec<String>>;
-
+/// Accounts, sessions and API tokens (migration 0004).
+pub trait AccountStore {
     /// Creates an account; a taken username is a `Conflict`.
     fn create_user(&self, user: NewUser) -> StoreResult<UserRow>;
 
@@ -334,10 +298,21 @@ pub trait Store: Send + Sync {
 
     /// Revokes a token; revoking twice keeps the first time.
     fn revoke_api_token(&self, id: i64, at: DateTime<Utc>) -> StoreResult<ApiTokenRow>;
+}
 
+/// The audit trail: appended to, read, never changed.
+pub trait AuditStore {
     /// Appends to the audit trail (which no method changes or deletes).
     fn append_audit(&self, entry: NewAudit) -> StoreResult<i64>;
 
     /// Audit entries matching `filter`, newest first.
     fn audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRow>>;
+}
+
+/// Every store trait at once, for callers that use several:
+/// `use gridsweep_storage::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        AccountStore, AuditStore, IncidentStore, PopulationStore, RoundStore, Store, UnitOfWork,
+    };
 }

@@ -13,8 +13,10 @@
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use gridsweep_domain::SiteKind;
+use gridsweep_engine::Engine;
 use gridsweep_population::GenSpec;
 use gridsweep_server::AppState;
+use gridsweep_storage::prelude::*;
 use gridsweep_storage::{SiteRecord, Store};
 use gridsweep_storage_sqlite::SqliteStore;
 use serde_json::{Value, json};
@@ -79,7 +81,7 @@ async fn bench(store: Arc<SqliteStore>, args: AlertArgs) -> Result<()> {
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let dynstore: Arc<dyn Store> = store.clone();
-    let state = AppState::new(dynstore);
+    let state = AppState::new(Engine::new(dynstore));
     let server = tokio::spawn(async move {
         gridsweep_server::serve(listener, state, async {
             let _ = stopped.await;

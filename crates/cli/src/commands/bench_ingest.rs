@@ -5,9 +5,11 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use gridsweep_engine::Engine;
 use gridsweep_population::GenSpec;
 use gridsweep_server::AppState;
 use gridsweep_storage::pipeline::{Command, DeviceEvent, NewRound};
+use gridsweep_storage::prelude::*;
 use gridsweep_storage::{IdKind, NewSite, PopulationBatch, Store};
 use gridsweep_storage_sqlite::SqliteStore;
 use serde_json::json;
@@ -166,7 +168,7 @@ pub fn run(a: IngestArgs) -> Result<()> {
         let run_id = run_ref;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
-        let state = AppState::new(server_store);
+        let state = AppState::new(Engine::new(server_store));
         tokio::spawn(async move {
             let _ = gridsweep_server::serve(listener, state, std::future::pending()).await;
         });

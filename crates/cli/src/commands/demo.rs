@@ -10,6 +10,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use clap::Args;
 use gridsweep_domain::AreaLevel;
+use gridsweep_engine::Engine;
 use gridsweep_response::Role;
 use gridsweep_response::report::Report;
 use gridsweep_server::AppState;
@@ -995,7 +996,7 @@ pub async fn replay(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let mut state = AppState::new(store.clone());
+    let mut state = AppState::new(Engine::new(store.clone()));
     // This server exists for the replay only: times follow the drill's
     // clock, not the server's.
     state.replayed_clock = true;

@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use anyhow::{Context, Result};
+use gridsweep_engine::Engine;
 use gridsweep_server::AppState;
 use gridsweep_server::auth::AuthConfig;
 use gridsweep_storage::Store;
@@ -57,25 +58,23 @@ pub fn run(cfg: &Config, store: Arc<dyn Store>) -> Result<()> {
             .with_context(|| format!("binding {}", cfg.addr))?;
         let addr = listener.local_addr()?;
         println!("gridsweep serving on http://{addr}/ ({})", store.backend());
-        let kept = store.clone();
-        let mut state = AppState::new(store).with_auth(AuthConfig {
-            secure_cookies: cfg.secure_cookies,
-            ..AuthConfig::default()
-        });
+        let mut engine = Engine::new(store);
         if let Some(path) = &cfg.playbook {
-            state.playbook = load_playbook(path)?;
+            engine = engine.with_playbook(load_playbook(path)?);
             println!(
                 "playbook {} (stage 2 after a non-negative pool: {})",
                 path.display(),
-                state.playbook.stage2.label()
+                engine.playbook().stage2.label()
             );
         }
+        let state = AppState::new(engine).with_auth(AuthConfig {
+            secure_cookies: cfg.secure_cookies,
+            ..AuthConfig::default()
+        });
         // Results stored just before a stop, never reacted to nor resent.
-        let playbook = state.playbook.clone();
-        let finished = tokio::task::spawn_blocking(move || {
-            gridsweep_server::finish_interrupted_responses(&*kept, &playbook)
-        })
-        .await??;
+        let engine = state.engine.clone();
+        let finished =
+            tokio::task::spawn_blocking(move || engine.finish_interrupted_responses()).await??;
         if finished > 0 {
             tracing::warn!(
                 tubes = finished,

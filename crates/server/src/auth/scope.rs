@@ -18,6 +18,7 @@ use axum::http::request::Parts;
 use gridsweep_domain::pipeline::PipelineError;
 use gridsweep_domain::{AreaId, AreaPath, Barcode, PersonId, Reach, Role};
 use gridsweep_storage::Store;
+use gridsweep_storage::UnitOfWork;
 use gridsweep_storage::pipeline::{Command, DeviceEvent};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -264,7 +265,7 @@ impl Checker<'_> {
     /// overlap (a district account sees all; a community sees its own).
     fn incident(&self, id: i64) -> Checked {
         let unknown = || ApiError::from(gridsweep_response::ResponseError::IncidentUnknown(id));
-        let Some(incident) = self.store.incidents()?.into_iter().find(|i| i.id == id) else {
+        let Some(incident) = self.store.read(|tx| tx.incident(id))? else {
             return Err(unknown());
         };
         let scope = match &self.reach {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 /// `GET /healthz`.
 #[tracing::instrument(skip_all)]
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let backend = state.store.backend();
+    let backend = state.store().backend();
     state.blocking(|s| Ok(s.roots()?.len())).await?;
     Ok(Json(json!({
         "status": "ok",

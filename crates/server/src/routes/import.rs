@@ -100,7 +100,7 @@ pub async fn results(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ResultsReport>, ApiError> {
-    use gridsweep_storage::pipeline::{Command, CommandContext};
+    use gridsweep_storage::pipeline::Command;
     let format = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -142,15 +142,12 @@ pub async fn results(
             correction: false,
         })
         .collect();
-    let ctx = CommandContext {
-        actor: me.actor(),
-        at: chrono::Utc::now(),
-        cutoffs: state.cutoffs,
-        reach: me.reach(),
-    };
+    let ctx = state
+        .engine
+        .context(me.actor(), chrono::Utc::now(), me.reach());
     let all_or_nothing = !q.skip_bad_rows;
     let outcomes = state
-        .blocking(move |s| Ok(s.execute_all(cmds, ctx, all_or_nothing)?))
+        .use_case(move |e| Ok(e.execute_all(cmds, ctx, all_or_nothing)?))
         .await?;
     let mut applied = 0;
     let mut refused = 0;
@@ -177,7 +174,9 @@ pub async fn results(
     if rows_bad > 0 && !q.skip_bad_rows {
         return Err(reject(errors, rows_bad, sheet.rows_total));
     }
-    state.settle(effects, chrono::Utc::now()).await?;
+    state
+        .use_case(move |e| Ok(e.settle(effects, chrono::Utc::now())?))
+        .await?;
     let mut skipped: Vec<u32> = errors.iter().map(|e| e.row).collect();
     skipped.dedup();
     errors.truncate(max);

@@ -14,15 +14,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use gridsweep_domain::{AreaId, PersonId, mask_name};
+use gridsweep_engine::incident::{IncidentDetail, ManualProposal, NewNote, ServerClock, Verdict};
 use gridsweep_response::AreaBrief;
 use gridsweep_response::coverage::{Coverage, Tally};
 use gridsweep_response::live::LiveStatus;
 use gridsweep_response::report::{DecisionView, IncidentInfo, OrderView, Report, TaskView};
 use gridsweep_response::{DecisionKind, MarkKind, ResponseError, Role, TaskStatus, TimelineKind};
-use gridsweep_storage::pipeline::{Effect, Effects};
-use gridsweep_storage::response::{
-    IncidentDetail, ManualProposal, NewNote, PersonMark, ServerClock, Verdict,
-};
+use gridsweep_storage::incidents::PersonMark;
+use gridsweep_storage::pipeline::Effects;
 use serde::{Deserialize, Serialize};
 
 impl From<ResponseError> for ApiError {
@@ -67,51 +66,6 @@ impl AppState {
         }
         Ok(at)
     }
-
-    /// Publishes what a write changed, then lets the response engine react
-    /// to every result in it — opening or joining an incident for a
-    /// non-negative tube, recording retests, proposing decisions — and
-    /// publishes that too. Awaited before the HTTP answer goes out, so the
-    /// incident exists (durably) when the poster of the result hears back.
-    pub async fn settle(&self, effects: Effects, at: DateTime<Utc>) -> Result<(), ApiError> {
-        let tubes: Vec<String> = effects
-            .iter()
-            .filter_map(|e| match e {
-                Effect::TubeResulted { tube, .. } => Some(tube.clone()),
-                // A retried result: if the server stopped between storing it
-                // and responding to it, the retry finishes the response (the
-                // engine is idempotent, so an answered one changes nothing).
-                Effect::ResultUnchanged { tube } => Some(tube.clone()),
-                _ => None,
-            })
-            .collect();
-        self.publish(effects);
-        if tubes.is_empty() {
-            return Ok(());
-        }
-        let playbook = self.playbook.clone();
-        let more = self
-            .blocking(move |s| {
-                let mut all = Vec::new();
-                for t in tubes {
-                    all.extend(s.respond_to_result(t, at, playbook.clone())?);
-                }
-                Ok(all)
-            })
-            .await?;
-        for e in &more {
-            if let Effect::IncidentOpened {
-                incident,
-                area_name,
-                ..
-            } = e
-            {
-                tracing::warn!(incident, area = %area_name, "incident opened");
-            }
-        }
-        self.publish(more);
-        Ok(())
-    }
 }
 
 fn unknown(id: i64) -> ApiError {
@@ -144,8 +98,9 @@ pub async fn list(
 ) -> Result<Json<Vec<IncidentInfo>>, ApiError> {
     let scope = me.user.scope_path.clone();
     let list = state
-        .blocking(move |s| {
-            let all = s.incidents()?;
+        .use_case(move |e| {
+            let s = e.store();
+            let all = e.incidents()?;
             let Some(scope) = scope else {
                 return Ok(all);
             };
@@ -172,12 +127,10 @@ pub async fn one(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<IncidentDetail>, ApiError> {
     let scope = me.user.scope_path.clone();
-    let playbook = state.playbook.clone();
     let d = state
-        .blocking(move |s| {
-            let mut d = s
-                .incident_detail(id, &playbook)?
-                .ok_or_else(|| unknown(id))?;
+        .use_case(move |e| {
+            let s = e.store();
+            let mut d = e.incident_detail(id)?.ok_or_else(|| unknown(id))?;
             let mut reach: std::collections::HashMap<PersonId, bool> = Default::default();
             let mut within = |p: PersonId| -> Result<bool, ApiError> {
                 if let Some(r) = reach.get(&p) {
@@ -220,15 +173,10 @@ pub async fn live(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<LiveStatus>, ApiError> {
-    let playbook = state.playbook.clone();
     let l = state
-        .blocking(move |s| {
-            let d = s
-                .incident_detail(id, &playbook)?
-                .ok_or_else(|| unknown(id))?;
-            let r = s
-                .incident_report(id, &playbook)?
-                .ok_or_else(|| unknown(id))?;
+        .use_case(move |e| {
+            let d = e.incident_detail(id)?.ok_or_else(|| unknown(id))?;
+            let r = e.incident_report(id)?.ok_or_else(|| unknown(id))?;
             // Coverage over the incident's rounds, as the report and the
             // lift rule count it: a retested member is covered, an
             // isolated or marked resident accounted for.
@@ -274,9 +222,8 @@ pub async fn tasks(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<TaskQuery>,
 ) -> Result<Json<Vec<TaskView>>, ApiError> {
-    let playbook = state.playbook.clone();
     let d = state
-        .blocking(move |s| s.incident_detail(id, &playbook)?.ok_or_else(|| unknown(id)))
+        .use_case(move |e| e.incident_detail(id)?.ok_or_else(|| unknown(id)))
         .await?;
     Ok(Json(
         d.tasks
@@ -306,14 +253,9 @@ pub async fn task_done(
 ) -> Result<Json<TaskView>, ApiError> {
     let by = attribution(&me, b.by.as_deref())?;
     let at = state.vouched_time(b.at)?;
-    let playbook = state.playbook.clone();
     let t = state
-        .blocking(move |s| Ok(s.complete_task(id, task, by, at, playbook)??))
+        .use_case(move |e| Ok(e.complete_task(id, task, by, at)??))
         .await?;
-    state.publish([Effect::IncidentUpdated {
-        incident: id,
-        what: format!("task {task} done"),
-    }]);
     Ok(Json(t))
 }
 
@@ -323,9 +265,8 @@ pub async fn orders(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<OrderView>>, ApiError> {
-    let playbook = state.playbook.clone();
     let d = state
-        .blocking(move |s| s.incident_detail(id, &playbook)?.ok_or_else(|| unknown(id)))
+        .use_case(move |e| e.incident_detail(id)?.ok_or_else(|| unknown(id)))
         .await?;
     Ok(Json(d.orders))
 }
@@ -336,9 +277,8 @@ pub async fn decisions(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<DecisionView>>, ApiError> {
-    let playbook = state.playbook.clone();
     let d = state
-        .blocking(move |s| s.incident_detail(id, &playbook)?.ok_or_else(|| unknown(id)))
+        .use_case(move |e| e.incident_detail(id)?.ok_or_else(|| unknown(id)))
         .await?;
     Ok(Json(d.decisions))
 }
@@ -385,9 +325,8 @@ pub async fn propose(
         clock: state.server_clock(),
     };
     let effects = state
-        .blocking(move |s| Ok(s.propose_decision(id, p)??))
+        .use_case(move |e| Ok(e.propose_decision(id, p)??))
         .await?;
-    state.publish(effects.clone());
     Ok((StatusCode::CREATED, Json(Changed { effects })))
 }
 
@@ -467,11 +406,7 @@ async fn verdict(
         override_reason: b.override_reason,
         clock: state.server_clock(),
     };
-    let playbook = state.playbook.clone();
-    let effects = state
-        .blocking(move |s| Ok(s.decide(id, v, playbook)??))
-        .await?;
-    state.publish(effects.clone());
+    let effects = state.use_case(move |e| Ok(e.decide(id, v)??)).await?;
     Ok(Json(Changed { effects }))
 }
 
@@ -549,15 +484,13 @@ pub async fn add_note(
         by,
         at: state.vouched_time(b.at)?,
     };
-    let effects = state.blocking(move |s| Ok(s.add_note(id, n)??)).await?;
-    state.publish(effects.clone());
+    let effects = state.use_case(move |e| Ok(e.add_note(id, n)??)).await?;
     Ok((StatusCode::CREATED, Json(Changed { effects })))
 }
 
 async fn load_report(state: &AppState, id: i64) -> Result<Report, ApiError> {
-    let playbook = state.playbook.clone();
     state
-        .blocking(move |s| s.incident_report(id, &playbook)?.ok_or_else(|| unknown(id)))
+        .use_case(move |e| e.incident_report(id)?.ok_or_else(|| unknown(id)))
         .await
 }
 
@@ -636,11 +569,12 @@ pub async fn coverage(
         .round
         .ok_or_else(|| ApiError::invalid("round", "round is required"))?;
     let c = state
-        .blocking(move |s| {
+        .use_case(move |e| {
+            let s = e.store();
             if s.area(area)?.is_none() {
                 return Err(ApiError::not_found(format!("area {area}")).with_field("area"));
             }
-            Ok(s.coverage(area, round)??)
+            Ok(e.coverage(area, round)??)
         })
         .await?;
     Ok(Json(c))
@@ -678,10 +612,7 @@ pub async fn mark(
         by: attribution(&me, b.by.as_deref())?,
     };
     let out = m.clone();
-    let playbook = state.playbook.clone();
-    state
-        .blocking(move |s| Ok(s.mark_person(m, playbook)??))
-        .await?;
+    state.use_case(move |e| Ok(e.mark_person(m)??)).await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
 
@@ -696,12 +627,13 @@ pub async fn marks(
 ) -> Result<Json<Vec<PersonMark>>, ApiError> {
     let scope = me.user.scope_path.clone();
     let m = state
-        .blocking(move |s| {
+        .use_case(move |e| {
+            let s = e.store();
             if s.round(round)?.is_none() {
                 return Err(ApiError::from(ResponseError::RoundUnknown(round)));
             }
             let mut mine = Vec::new();
-            for m in s.person_marks(round)? {
+            for m in e.person_marks(round)? {
                 // Fail closed: a person who cannot be found is not shown.
                 let within = match (&scope, s.person(m.person)?) {
                     (Some(scope), Some(p)) => p.household_path.is_within(scope),

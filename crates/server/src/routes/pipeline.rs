@@ -12,29 +12,22 @@ use chrono::{DateTime, Utc};
 use gridsweep_domain::pipeline::{CtValues, Outcome, TubeKind, check_pool_size};
 use gridsweep_domain::{AreaId, Barcode, DocumentKind};
 use gridsweep_storage::SiteRecord;
-use gridsweep_storage::pipeline::{
-    Command, CommandContext, Effects, NewRound, ResultRow, RoundRow, TubeRow,
-};
+use gridsweep_storage::pipeline::{Command, Effects, NewRound, ResultRow, RoundRow, TubeRow};
 use serde::{Deserialize, Serialize};
 
 impl AppState {
-    /// Applies one command as `by` and publishes its effects.
+    /// Applies one command as `by`; the engine publishes its effects and
+    /// responds to any result in it before this returns.
     pub async fn run(
         &self,
         by: &Principal,
         cmd: Command,
         at: Option<DateTime<Utc>>,
     ) -> Result<Effects, ApiError> {
-        let ctx = CommandContext {
-            actor: by.actor(),
-            at: at.unwrap_or_else(Utc::now),
-            cutoffs: self.cutoffs,
-            reach: by.reach(),
-        };
-        let at = ctx.at;
-        let effects = self.blocking(move |s| Ok(s.execute(cmd, ctx)??)).await?;
-        self.settle(effects.clone(), at).await?;
-        Ok(effects)
+        let ctx = self
+            .engine
+            .context(by.actor(), at.unwrap_or_else(Utc::now), by.reach());
+        self.use_case(move |e| Ok(e.run(cmd, ctx)??)).await
     }
 }
 

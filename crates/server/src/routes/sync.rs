@@ -58,15 +58,11 @@ pub async fn sync(
             format!("sequence numbers start at 1, got {}", e.seq),
         ));
     }
-    let cutoffs = state.cutoffs;
     let events = body.events;
     let key = device_key(&me, &device);
     let reach = me.reach();
-    let mut report = state
-        .blocking(move |s| Ok(s.sync(key, events, cutoffs, reach)?))
-        .await?;
-    state
-        .settle(std::mem::take(&mut report.effects), chrono::Utc::now())
+    let report = state
+        .use_case(move |e| Ok(e.sync_and_settle(key, events, reach)?))
         .await?;
     Ok(Json(report))
 }

@@ -276,7 +276,7 @@ fn denied(status: u16) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_variant_of_a_request_gets_past_the_access_check() {
     for store in stores("access-fuzz") {
-        let w = blocking(|| world(&*store));
+        let w = blocking(|| world(&store));
         let srv = TestServer::start(store.clone()).await;
         let community = w.f.community;
         let (tokens, ids) = blocking(|| role_accounts(&*store, Some(community), "-f"));

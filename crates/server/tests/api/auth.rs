@@ -4,13 +4,15 @@
 
 use crate::common::{TestServer, bearer_client, blocking, error_code, role_accounts, stores};
 use gridsweep_domain::{ROLES, Role, SiteKind};
+use gridsweep_engine::Engine;
+use gridsweep_engine::testsuite::{Fixture, person, pipeline_fixture};
 use gridsweep_server::API_ROUTES;
 use gridsweep_server::auth::{Access, Scope};
 use gridsweep_storage::pipeline::{Command, CommandContext, NewRound};
-use gridsweep_storage::testsuite::{Fixture, person, pipeline_fixture};
 use gridsweep_storage::{IdKind, NewSite, NewUser, PopulationBatch, Store};
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// One object of each kind inside the community 瓦屋李社区 and one in
 /// 翡翠华庭社区, so every scope rule has an in and an out.
@@ -24,7 +26,9 @@ pub(crate) struct World {
     pub incident: [i64; 2],
 }
 
-pub(crate) fn world(store: &dyn Store) -> World {
+pub(crate) fn world(shared: &Arc<dyn Store>) -> World {
+    let engine = Engine::new(shared.clone());
+    let store: &dyn Store = &**shared;
     let (_, site_in, persons, f) = pipeline_fixture(store, 2);
     let c2 = store.area(f.other_community).unwrap().unwrap();
     let h3 = store.area(f.other_household).unwrap().unwrap();
@@ -88,7 +92,7 @@ pub(crate) fn world(store: &dyn Store) -> World {
                 tubes: vec![tube.clone()],
             },
         ] {
-            store.execute(cmd, ctx.clone()).unwrap().unwrap();
+            engine.execute(cmd, ctx.clone()).unwrap().unwrap();
         }
     }
     // A suspect tube at each site opens an incident in each community.
@@ -124,12 +128,10 @@ pub(crate) fn world(store: &dyn Store) -> World {
                 correction: false,
             },
         ] {
-            store.execute(cmd, ctx.clone()).unwrap().unwrap();
+            engine.execute(cmd, ctx.clone()).unwrap().unwrap();
         }
-        store
-            .respond_to_result(other.clone(), ctx.at, Default::default())
-            .unwrap();
-        *slot = store
+        engine.respond_to_result(other.clone(), ctx.at).unwrap();
+        *slot = engine
             .incidents()
             .unwrap()
             .iter()
@@ -253,7 +255,7 @@ async fn call(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_denies_every_role_and_scope_it_should() {
     for store in stores("matrix") {
-        let w = blocking(|| world(&*store));
+        let w = blocking(|| world(&store));
         let srv = TestServer::start(store.clone()).await;
         let community = w.f.community;
         let (tokens, ids) = blocking(|| role_accounts(&*store, Some(community), "-c"));
@@ -373,7 +375,7 @@ async fn login(srv: &TestServer, username: &str, password: &str) -> (u16, Value,
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_csrf_throttling_tokens_and_audit() {
     for store in stores("sessions") {
-        let w = blocking(|| world(&*store));
+        let w = blocking(|| world(&store));
         let srv = TestServer::start(store.clone()).await;
         let c = w.f.community;
         blocking(|| {

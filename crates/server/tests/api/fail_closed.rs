@@ -25,7 +25,7 @@ struct Setup {
 }
 
 async fn setup(store: Arc<dyn Store>) -> Setup {
-    let w = blocking(|| world(&*store));
+    let w = blocking(|| world(&store));
     let srv = TestServer::start(store.clone()).await;
     let (inside, ids) = blocking(|| role_accounts(&*store, Some(w.f.community), "-in"));
     let (outside, _) = blocking(|| role_accounts(&*store, Some(w.f.other_community), "-out"));
@@ -105,7 +105,7 @@ async fn a_content_type_never_skips_the_scope_check() {
     for store in stores("fc-ctype") {
         let t = setup(store).await;
         let w = &t.w;
-        let incidents_before = blocking(|| t.srv.store.incidents().unwrap().len());
+        let incidents_before = blocking(|| t.srv.engine.incidents().unwrap().len());
         for (n, ct) in JSON_TYPES
             .iter()
             .map(|c| Some(*c))
@@ -151,7 +151,7 @@ async fn a_content_type_never_skips_the_scope_check() {
             assert_eq!(s, expect, "{ct:?}: {b}");
         }
         assert_eq!(
-            blocking(|| t.srv.store.incidents().unwrap().len()),
+            blocking(|| t.srv.engine.incidents().unwrap().len()),
             incidents_before,
             "no incident opened by a refused result"
         );
@@ -831,7 +831,7 @@ async fn a_stopping_server_ends_its_event_streams() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_roster_adds_residents_only_within_the_importers_scope() {
-    use gridsweep_storage::testsuite::resident_id;
+    use gridsweep_engine::testsuite::resident_id;
     for store in stores("fc-roster") {
         let t = setup(store).await;
         let persons = || blocking(|| t.srv.store.stats().unwrap().persons);

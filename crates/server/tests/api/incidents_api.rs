@@ -7,7 +7,8 @@ use crate::common;
 use crate::common::{TestServer, blocking, error_code, stores};
 use gridsweep_domain::Role;
 use gridsweep_domain::pipeline::Outcome;
-use gridsweep_storage::testsuite::pipeline_fixture;
+use gridsweep_engine::Engine;
+use gridsweep_engine::testsuite::pipeline_fixture;
 use serde_json::{Value, json};
 
 /// POST as the first role the route table lists for the route.
@@ -301,22 +302,23 @@ fn store_without_reacting(
     use gridsweep_storage::pipeline::{Command, CommandContext};
     let (st, tube) = (store.clone(), tube.to_string());
     blocking(move || {
-        st.execute(
-            Command::PostResult {
-                tube,
-                outcome: Some(outcome),
-                ct: Default::default(),
-                correction: false,
-            },
-            CommandContext {
-                actor: "lab".into(),
-                at: chrono::Utc::now(),
-                cutoffs: Default::default(),
-                reach: gridsweep_domain::Reach::Everywhere,
-            },
-        )
-        .unwrap()
-        .unwrap()
+        gridsweep_engine::Engine::new(st)
+            .execute(
+                Command::PostResult {
+                    tube,
+                    outcome: Some(outcome),
+                    ct: Default::default(),
+                    correction: false,
+                },
+                CommandContext {
+                    actor: "lab".into(),
+                    at: chrono::Utc::now(),
+                    cutoffs: Default::default(),
+                    reach: gridsweep_domain::Reach::Everywhere,
+                },
+            )
+            .unwrap()
+            .unwrap()
     });
 }
 
@@ -362,7 +364,12 @@ async fn a_result_left_unanswered_is_answered_at_the_next_start() {
         let pb = gridsweep_response::Playbook::default();
         let st = store.clone();
         let p = pb.clone();
-        let n = blocking(move || gridsweep_server::finish_interrupted_responses(&*st, &p).unwrap());
+        let n = blocking(move || {
+            Engine::new(st)
+                .with_playbook(p)
+                .finish_interrupted_responses()
+                .unwrap()
+        });
         assert_eq!(n, 1);
         let (_, list) = srv.get("/api/v1/incidents").await;
         assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
@@ -374,7 +381,12 @@ async fn a_result_left_unanswered_is_answered_at_the_next_start() {
         tube_at_the_lab(&srv, "SWEEP-R1", retest_round, site, &[docs[0]]).await;
         store_without_reacting(&store, "SWEEP-R1", Outcome::Negative);
         let (st, p) = (store.clone(), pb.clone());
-        let n = blocking(move || gridsweep_server::finish_interrupted_responses(&*st, &p).unwrap());
+        let n = blocking(move || {
+            Engine::new(st)
+                .with_playbook(p)
+                .finish_interrupted_responses()
+                .unwrap()
+        });
         assert_eq!(n, 1);
         let (_, d) = srv.get(&format!("/api/v1/incidents/{id}")).await;
         let status = d["members"]
@@ -386,8 +398,12 @@ async fn a_result_left_unanswered_is_answered_at_the_next_start() {
         assert_eq!(status, Some(json!("cleared")), "{d}");
         // Nothing left: a third start changes nothing.
         let st = store.clone();
-        let n =
-            blocking(move || gridsweep_server::finish_interrupted_responses(&*st, &pb).unwrap());
+        let n = blocking(move || {
+            Engine::new(st)
+                .with_playbook(pb)
+                .finish_interrupted_responses()
+                .unwrap()
+        });
         assert_eq!(n, 0);
         assert_eq!(
             srv.get("/api/v1/incidents")
@@ -469,13 +485,13 @@ async fn a_retried_result_finishes_an_interrupted_response() {
         let st = store.clone();
         let first = blocking(move || {
             // As the server keys it: the account, then the device.
-            st.sync(
-                format!("{}/lab-lis-1", common::test_username(Role::Lab)),
-                events,
-                Default::default(),
-                gridsweep_domain::Reach::Everywhere,
-            )
-            .unwrap()
+            Engine::new(st)
+                .sync(
+                    format!("{}/lab-lis-1", common::test_username(Role::Lab)),
+                    events,
+                    gridsweep_domain::Reach::Everywhere,
+                )
+                .unwrap()
         });
         assert!(!first.effects.is_empty());
         let name = member.name.as_str().to_string();

@@ -2,7 +2,7 @@
 //! status and code, device sync, the live stream, roster import.
 
 use crate::common::{TestServer, blocking, error_code, stores};
-use gridsweep_storage::testsuite::{device_queue, pipeline_fixture};
+use gridsweep_engine::testsuite::{device_queue, pipeline_fixture};
 use serde_json::{Value, json};
 
 impl TestServer {
@@ -141,7 +141,7 @@ async fn whole_life_cycle_and_every_refusal() {
         refused(
             srv.post(
                 "/api/v1/tubes/GS-0001/samples",
-                json!({ "document": gridsweep_storage::testsuite::resident_id(999).as_str() }),
+                json!({ "document": gridsweep_engine::testsuite::resident_id(999).as_str() }),
             )
             .await,
             404,
@@ -473,10 +473,10 @@ async fn live_stream_carries_tube_events() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roster_import_over_http_is_all_or_nothing() {
     for store in stores("import") {
-        blocking(|| gridsweep_storage::testsuite::fixture(&*store));
+        blocking(|| gridsweep_engine::testsuite::fixture(&*store));
         let srv = TestServer::start(store.clone()).await;
         let id = |seq: u32| {
-            gridsweep_storage::testsuite::resident_id(seq)
+            gridsweep_engine::testsuite::resident_id(seq)
                 .as_str()
                 .to_string()
         };

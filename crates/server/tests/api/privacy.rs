@@ -4,7 +4,7 @@
 
 use crate::common::{TestServer, blocking, stores};
 use gridsweep_domain::Role;
-use gridsweep_storage::testsuite::pipeline_fixture;
+use gridsweep_engine::testsuite::pipeline_fixture;
 use serde_json::{Value, json};
 
 /// Keys that carry personal data in any answer shape.

@@ -3,8 +3,8 @@
 use crate::common;
 
 use crate::common::{TestServer, blocking, error_code, stores};
+use gridsweep_engine::testsuite::{fixture, person};
 use gridsweep_storage::PopulationBatch;
-use gridsweep_storage::testsuite::{fixture, person};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_areas_children_and_counts() {
@@ -67,7 +67,7 @@ async fn health_areas_children_and_counts() {
 async fn every_error_has_the_json_shape() {
     for store in stores("errors") {
         // A district, so that every role has an account to ask with.
-        common::blocking(|| gridsweep_storage::testsuite::fixture(&*store));
+        common::blocking(|| gridsweep_engine::testsuite::fixture(&*store));
         let srv = TestServer::start(store).await;
         let (s, b) = srv.get("/api/v1/areas/999999").await;
         assert_eq!((s, error_code(&b).as_str()), (404, "not_found"));

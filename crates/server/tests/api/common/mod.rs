@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use gridsweep_domain::{AreaId, ROLES, Role};
+use gridsweep_engine::Engine;
 use gridsweep_server::auth::issue_api_token;
 use gridsweep_server::{API_ROUTES, AppState, serve};
 use gridsweep_storage::{NewUser, Store};
@@ -47,6 +48,8 @@ pub struct TestServer {
     /// Without credentials.
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
+    /// The server's own engine (its effects reach the live stream).
+    pub engine: Engine,
     /// One API token per role, each account scoped to the first district
     /// (labs: lab `测试实验室`).
     pub tokens: HashMap<Role, String>,
@@ -131,7 +134,8 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(store.clone());
+        let state = AppState::new(Engine::new(store.clone()));
+        let engine = state.engine.clone();
         tokio::spawn(async move {
             serve(listener, state, async {
                 let _ = rx.await;
@@ -148,6 +152,7 @@ impl TestServer {
             base,
             client: reqwest::Client::new(),
             store,
+            engine,
             tokens,
             users,
             stop: Some(tx),

@@ -1,14 +1,19 @@
-//! The storage test suite every backend runs.
+//! The test suite every backend runs: the store's own areas, and the use
+//! cases of the engine over it.
 //!
 //! A backend's test file calls [`crate::storage_tests!`] with a function
 //! that returns a fresh, empty, migrated store (or `None` to skip, e.g. when
-//! no PostgreSQL server is configured). Each case below becomes one test.
+//! no PostgreSQL server is configured). Each case below becomes one test,
+//! given an [`Engine`] over that store.
 
-use crate::*;
+use crate::Engine;
 use gridsweep_domain::{
     Affiliation, AffiliationKind, AreaId, AreaLevel, DocumentKind, Gender, IdNumber,
     PersonDocument, PersonId, PersonName, Phone, Reach, SiteKind,
 };
+use gridsweep_storage::incidents;
+use gridsweep_storage::pipeline;
+use gridsweep_storage::*;
 
 /// Expands to one `#[test]` per case of the suite.
 #[macro_export]
@@ -32,7 +37,7 @@ macro_rules! storage_tests {
             #[test]
             fn $case() {
                 match $fresh() {
-                    Some(store) => $crate::testsuite::$case(&*store),
+                    Some(store) => $crate::testsuite::$case(&$crate::Engine::new(std::sync::Arc::from(store))),
                     None => eprintln!("skipped {}: no database configured", stringify!($case)),
                 }
             }
@@ -135,7 +140,8 @@ pub fn person(store: &dyn Store, name: &str, seq: u32, household: &AreaNode) -> 
     }
 }
 
-pub fn areas_round_trip(store: &dyn Store) {
+pub fn areas_round_trip(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     let f = fixture(store);
     let d = store.area(f.district).unwrap().unwrap();
     assert_eq!(d.name, "高新区");
@@ -154,7 +160,8 @@ pub fn areas_round_trip(store: &dyn Store) {
     assert_eq!(got.len(), 2);
 }
 
-pub fn resident_counts_roll_up(store: &dyn Store) {
+pub fn resident_counts_roll_up(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     let f = fixture(store);
     let h1 = store.area(f.households[0]).unwrap().unwrap();
     let h2 = store.area(f.households[1]).unwrap().unwrap();
@@ -181,7 +188,8 @@ pub fn resident_counts_roll_up(store: &dyn Store) {
     assert_eq!(store.stats().unwrap().persons, 4);
 }
 
-pub fn persons_round_trip_any_script(store: &dyn Store) {
+pub fn persons_round_trip_any_script(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     let f = fixture(store);
     let h1 = store.area(f.households[0]).unwrap().unwrap();
     let mut p = person(store, "买买提·艾力", 11, &h1);
@@ -224,7 +232,8 @@ pub fn persons_round_trip_any_script(store: &dyn Store) {
     );
 }
 
-pub fn search_is_scoped(store: &dyn Store) {
+pub fn search_is_scoped(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     let f = fixture(store);
     let h1 = store.area(f.households[0]).unwrap().unwrap();
     let h3 = store.area(f.other_household).unwrap().unwrap();
@@ -283,7 +292,8 @@ pub fn search_is_scoped(store: &dyn Store) {
     );
 }
 
-pub fn duplicate_document_writes_nothing(store: &dyn Store) {
+pub fn duplicate_document_writes_nothing(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     let f = fixture(store);
     let h1 = store.area(f.households[0]).unwrap().unwrap();
     let a = person(store, "赵敏", 31, &h1);
@@ -326,7 +336,8 @@ pub fn duplicate_document_writes_nothing(store: &dyn Store) {
     assert_eq!(store.stats().unwrap().persons, 1);
 }
 
-pub fn ids_do_not_overlap(store: &dyn Store) {
+pub fn ids_do_not_overlap(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     let a = store.allocate_ids(IdKind::Person, 100).unwrap();
     let b = store.allocate_ids(IdKind::Person, 1).unwrap();
     let c = store.allocate_ids(IdKind::Area, 5).unwrap();
@@ -336,7 +347,8 @@ pub fn ids_do_not_overlap(store: &dyn Store) {
     assert_eq!(d, c + 5);
 }
 
-pub fn find_areas_by_name(store: &dyn Store) {
+pub fn find_areas_by_name(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     let f = fixture(store);
     let d = store.area(f.district).unwrap().unwrap();
     let other = store.area(f.other_community).unwrap().unwrap();
@@ -365,7 +377,8 @@ pub fn find_areas_by_name(store: &dyn Store) {
     assert!(store.child_by_name(found[0].id, "9号楼").unwrap().is_none());
 }
 
-pub fn existing_documents_reported(store: &dyn Store) {
+pub fn existing_documents_reported(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     let f = fixture(store);
     let h1 = store.area(f.households[0]).unwrap().unwrap();
     let a = person(store, "陈静", 41, &h1);
@@ -386,7 +399,8 @@ pub fn existing_documents_reported(store: &dyn Store) {
     assert_eq!(found, vec![a.document.number().to_string()]);
 }
 
-pub fn sites_in_subtree(store: &dyn Store) {
+pub fn sites_in_subtree(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     let f = fixture(store);
     let c = store.area(f.community).unwrap().unwrap();
     let other = store.area(f.other_community).unwrap().unwrap();
@@ -413,8 +427,8 @@ pub fn sites_in_subtree(store: &dyn Store) {
 /// A round over the fixture's district, a hut, and `n` residents in the
 /// first household; returns (round id, site id, the residents).
 pub fn pipeline_fixture(store: &dyn Store, n: u32) -> (i64, i64, Vec<NewPerson>, Fixture) {
-    use crate::pipeline::NewRound;
     use chrono::{TimeZone, Utc};
+    use pipeline::NewRound;
     let f = fixture(store);
     let c = store.area(f.community).unwrap().unwrap();
     let site = store.allocate_ids(IdKind::Site, 1).unwrap();
@@ -447,9 +461,9 @@ pub fn pipeline_fixture(store: &dyn Store, n: u32) -> (i64, i64, Vec<NewPerson>,
     (round.id, site, persons, f)
 }
 
-fn ctx(actor: &str) -> crate::pipeline::CommandContext {
+fn ctx(actor: &str) -> pipeline::CommandContext {
     use chrono::{TimeZone, Utc};
-    crate::pipeline::CommandContext {
+    pipeline::CommandContext {
         actor: actor.into(),
         at: Utc.with_ymd_and_hms(2022, 6, 13, 4, 0, 0).unwrap(),
         cutoffs: Default::default(),
@@ -457,19 +471,17 @@ fn ctx(actor: &str) -> crate::pipeline::CommandContext {
     }
 }
 
-fn run(
-    store: &dyn Store,
-    cmd: crate::pipeline::Command,
-) -> Result<crate::pipeline::Effects, String> {
-    store
+fn run(engine: &Engine, cmd: pipeline::Command) -> Result<pipeline::Effects, String> {
+    engine
         .execute(cmd, ctx("tester"))
         .unwrap()
         .map_err(|e| e.code().to_string())
 }
 
-pub fn tube_life_cycle(store: &dyn Store) {
-    use crate::pipeline::Command::*;
+pub fn tube_life_cycle(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     use gridsweep_domain::pipeline::{CtValues, Outcome, TubeKind, TubeStatus};
+    use pipeline::Command::*;
     let (round, site, persons, _) = pipeline_fixture(store, 21);
     let open = |tube: &str| OpenTube {
         tube: tube.into(),
@@ -484,15 +496,15 @@ pub fn tube_life_cycle(store: &dyn Store) {
         document_kind: None,
         qr: None,
     };
-    assert_eq!(run(store, open("T0001")).map(|_| ()), Ok(()));
-    assert_eq!(run(store, open("T0001")).unwrap_err(), "tube_exists");
+    assert_eq!(run(engine, open("T0001")).map(|_| ()), Ok(()));
+    assert_eq!(run(engine, open("T0001")).unwrap_err(), "tube_exists");
     assert_eq!(
-        run(store, open("bad code!")).unwrap_err(),
+        run(engine, open("bad code!")).unwrap_err(),
         "invalid_identifier"
     );
     assert_eq!(
         run(
-            store,
+            engine,
             OpenTube {
                 tube: "T0009".into(),
                 round: 999,
@@ -506,7 +518,7 @@ pub fn tube_life_cycle(store: &dyn Store) {
     );
     assert_eq!(
         run(
-            store,
+            engine,
             OpenTube {
                 tube: "T0009".into(),
                 round,
@@ -519,16 +531,16 @@ pub fn tube_life_cycle(store: &dyn Store) {
         "bad_capacity"
     );
     for p in &persons[..19] {
-        run(store, add("T0001", p)).unwrap();
+        run(engine, add("T0001", p)).unwrap();
     }
     assert_eq!(
-        run(store, add("T0001", &persons[0])).unwrap_err(),
+        run(engine, add("T0001", &persons[0])).unwrap_err(),
         "duplicate_sample"
     );
     // By health-code QR.
     let qr = format!("GSHC1|resident_id|{}", persons[19].document.number());
     run(
-        store,
+        engine,
         AddPerson {
             tube: "T0001".into(),
             document: None,
@@ -538,11 +550,11 @@ pub fn tube_life_cycle(store: &dyn Store) {
     )
     .unwrap();
     assert_eq!(
-        run(store, add("T0001", &persons[20])).unwrap_err(),
+        run(engine, add("T0001", &persons[20])).unwrap_err(),
         "tube_full"
     );
     assert_eq!(
-        run(store, add("T0404", &persons[20])).unwrap_err(),
+        run(engine, add("T0404", &persons[20])).unwrap_err(),
         "tube_unknown"
     );
     let mut wrong = persons[20].document.number().to_string();
@@ -550,7 +562,7 @@ pub fn tube_life_cycle(store: &dyn Store) {
     wrong.push(if last == '1' { '2' } else { '1' });
     assert_eq!(
         run(
-            store,
+            engine,
             AddPerson {
                 tube: "T0001".into(),
                 document: Some(wrong),
@@ -563,7 +575,7 @@ pub fn tube_life_cycle(store: &dyn Store) {
     );
     assert_eq!(
         run(
-            store,
+            engine,
             PostResult {
                 tube: "T0001".into(),
                 outcome: Some(Outcome::Negative),
@@ -576,7 +588,7 @@ pub fn tube_life_cycle(store: &dyn Store) {
     );
     assert_eq!(
         run(
-            store,
+            engine,
             Receive {
                 tubes: vec!["T0001".into()],
                 boxes: vec![]
@@ -586,7 +598,7 @@ pub fn tube_life_cycle(store: &dyn Store) {
         "tube_not_sealed"
     );
     run(
-        store,
+        engine,
         SealTube {
             tube: "T0001".into(),
         },
@@ -594,7 +606,7 @@ pub fn tube_life_cycle(store: &dyn Store) {
     .unwrap();
     assert_eq!(
         run(
-            store,
+            engine,
             SealTube {
                 tube: "T0001".into()
             }
@@ -603,13 +615,13 @@ pub fn tube_life_cycle(store: &dyn Store) {
         "tube_not_open"
     );
     assert_eq!(
-        run(store, add("T0001", &persons[20])).unwrap_err(),
+        run(engine, add("T0001", &persons[20])).unwrap_err(),
         "tube_not_open"
     );
-    run(store, open("T0002")).unwrap();
+    run(engine, open("T0002")).unwrap();
     assert_eq!(
         run(
-            store,
+            engine,
             SealTube {
                 tube: "T0002".into()
             }
@@ -619,7 +631,7 @@ pub fn tube_life_cycle(store: &dyn Store) {
     );
     assert_eq!(
         run(
-            store,
+            engine,
             BoxTubes {
                 box_barcode: "BOX-1".into(),
                 tubes: vec!["T0002".into()]
@@ -629,7 +641,7 @@ pub fn tube_life_cycle(store: &dyn Store) {
         "tube_not_sealed"
     );
     run(
-        store,
+        engine,
         BoxTubes {
             box_barcode: "BOX-1".into(),
             tubes: vec!["T0001".into()],
@@ -642,7 +654,7 @@ pub fn tube_life_cycle(store: &dyn Store) {
     );
     assert_eq!(
         run(
-            store,
+            engine,
             Receive {
                 tubes: vec![],
                 boxes: vec!["BOX-9".into()]
@@ -652,7 +664,7 @@ pub fn tube_life_cycle(store: &dyn Store) {
         "box_unknown"
     );
     run(
-        store,
+        engine,
         HandOver {
             box_barcode: "BOX-1".into(),
         },
@@ -660,7 +672,7 @@ pub fn tube_life_cycle(store: &dyn Store) {
     .unwrap();
     assert_eq!(
         run(
-            store,
+            engine,
             HandOver {
                 box_barcode: "BOX-1".into()
             }
@@ -669,7 +681,7 @@ pub fn tube_life_cycle(store: &dyn Store) {
         "box_closed"
     );
     let got = run(
-        store,
+        engine,
         Receive {
             tubes: vec![],
             boxes: vec!["BOX-1".into()],
@@ -686,7 +698,7 @@ pub fn tube_life_cycle(store: &dyn Store) {
         n: Some(33.0),
     };
     let fx = run(
-        store,
+        engine,
         PostResult {
             tube: "T0001".into(),
             outcome: None,
@@ -698,7 +710,7 @@ pub fn tube_life_cycle(store: &dyn Store) {
     assert!(
         matches!(
             &fx[0],
-            crate::pipeline::Effect::TubeResulted {
+            pipeline::Effect::TubeResulted {
                 outcome: Outcome::Suspected,
                 ..
             }
@@ -707,7 +719,7 @@ pub fn tube_life_cycle(store: &dyn Store) {
     );
     // A retry of the same result changes nothing; a different one needs a correction.
     let fx = run(
-        store,
+        engine,
         PostResult {
             tube: "T0001".into(),
             outcome: None,
@@ -716,13 +728,10 @@ pub fn tube_life_cycle(store: &dyn Store) {
         },
     )
     .unwrap();
-    assert!(matches!(
-        &fx[0],
-        crate::pipeline::Effect::ResultUnchanged { .. }
-    ));
+    assert!(matches!(&fx[0], pipeline::Effect::ResultUnchanged { .. }));
     assert_eq!(
         run(
-            store,
+            engine,
             PostResult {
                 tube: "T0001".into(),
                 outcome: Some(Outcome::Negative),
@@ -734,7 +743,7 @@ pub fn tube_life_cycle(store: &dyn Store) {
         "result_conflict"
     );
     run(
-        store,
+        engine,
         PostResult {
             tube: "T0001".into(),
             outcome: Some(Outcome::Negative),
@@ -750,12 +759,13 @@ pub fn tube_life_cycle(store: &dyn Store) {
     assert_eq!(store.tube("T0001").unwrap().unwrap().samples, 20);
 }
 
-pub fn environmental_tubes(store: &dyn Store) {
-    use crate::pipeline::Command::*;
+pub fn environmental_tubes(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     use gridsweep_domain::pipeline::TubeKind;
+    use pipeline::Command::*;
     let (round, site, persons, _) = pipeline_fixture(store, 1);
     run(
-        store,
+        engine,
         OpenTube {
             tube: "E0001".into(),
             round,
@@ -767,7 +777,7 @@ pub fn environmental_tubes(store: &dyn Store) {
     .unwrap();
     for i in 0..10 {
         run(
-            store,
+            engine,
             AddPoint {
                 tube: "E0001".into(),
                 point: format!("{i}号楼电梯按钮"),
@@ -777,7 +787,7 @@ pub fn environmental_tubes(store: &dyn Store) {
     }
     assert_eq!(
         run(
-            store,
+            engine,
             AddPoint {
                 tube: "E0001".into(),
                 point: "单元门把手".into()
@@ -787,7 +797,7 @@ pub fn environmental_tubes(store: &dyn Store) {
         "tube_full"
     );
     run(
-        store,
+        engine,
         OpenTube {
             tube: "E0002".into(),
             round,
@@ -798,7 +808,7 @@ pub fn environmental_tubes(store: &dyn Store) {
     )
     .unwrap();
     run(
-        store,
+        engine,
         AddPoint {
             tube: "E0002".into(),
             point: "快递柜".into(),
@@ -807,7 +817,7 @@ pub fn environmental_tubes(store: &dyn Store) {
     .unwrap();
     assert_eq!(
         run(
-            store,
+            engine,
             AddPoint {
                 tube: "E0002".into(),
                 point: "快递柜".into()
@@ -819,7 +829,7 @@ pub fn environmental_tubes(store: &dyn Store) {
     let p = &persons[0];
     assert_eq!(
         run(
-            store,
+            engine,
             AddPerson {
                 tube: "E0002".into(),
                 document: Some(p.document.number().into()),
@@ -832,12 +842,13 @@ pub fn environmental_tubes(store: &dyn Store) {
     );
 }
 
-pub fn direct_results_need_site_permission(store: &dyn Store) {
-    use crate::pipeline::Command::*;
+pub fn direct_results_need_site_permission(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     use gridsweep_domain::pipeline::{CtValues, Outcome, TubeKind};
+    use pipeline::Command::*;
     let (round, site, persons, _) = pipeline_fixture(store, 1);
     run(
-        store,
+        engine,
         OpenTube {
             tube: "D0001".into(),
             round,
@@ -848,7 +859,7 @@ pub fn direct_results_need_site_permission(store: &dyn Store) {
     )
     .unwrap();
     run(
-        store,
+        engine,
         AddPerson {
             tube: "D0001".into(),
             document: Some(persons[0].document.number().into()),
@@ -858,7 +869,7 @@ pub fn direct_results_need_site_permission(store: &dyn Store) {
     )
     .unwrap();
     run(
-        store,
+        engine,
         SealTube {
             tube: "D0001".into(),
         },
@@ -870,15 +881,15 @@ pub fn direct_results_need_site_permission(store: &dyn Store) {
         ct: CtValues::default(),
         correction: false,
     };
-    assert_eq!(run(store, result()).unwrap_err(), "tube_not_received");
+    assert_eq!(run(engine, result()).unwrap_err(), "tube_not_received");
     store.set_direct_results(site, true).unwrap();
-    run(store, result()).unwrap();
+    run(engine, result()).unwrap();
 }
 
 fn events(
     range: std::ops::RangeInclusive<i64>,
-    all: &[crate::pipeline::DeviceEvent],
-) -> Vec<crate::pipeline::DeviceEvent> {
+    all: &[pipeline::DeviceEvent],
+) -> Vec<pipeline::DeviceEvent> {
     all.iter()
         .filter(|e| range.contains(&e.seq))
         .cloned()
@@ -892,9 +903,9 @@ pub fn device_queue(
     tube: &str,
     persons: &[NewPerson],
     first_seq: i64,
-) -> Vec<crate::pipeline::DeviceEvent> {
-    use crate::pipeline::{Command, DeviceEvent};
+) -> Vec<pipeline::DeviceEvent> {
     use chrono::{TimeZone, Utc};
+    use pipeline::{Command, DeviceEvent};
     let at = Utc.with_ymd_and_hms(2022, 6, 13, 4, 0, 0).unwrap();
     let mut out = vec![Command::OpenTube {
         tube: tube.into(),
@@ -922,15 +933,16 @@ pub fn device_queue(
 
 /// Every command is checked against the actor's reach by the engine, as
 /// the rows are when it applies them: no HTTP layer in between.
-pub fn the_engine_checks_reach_inside_the_transaction(store: &dyn Store) {
-    use crate::pipeline::{Command, DeviceEvent};
+pub fn the_engine_checks_reach_inside_the_transaction(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
+    use pipeline::{Command, DeviceEvent};
     let (round, site, persons, f) = pipeline_fixture(store, 2);
     let community = store.area(f.community).unwrap().unwrap().path;
     let other = store.area(f.other_community).unwrap().unwrap().path;
     let as_reach = |reach: Reach, cmd: Command| {
         let mut c = ctx("reach");
         c.reach = reach;
-        store
+        engine
             .execute(cmd, c)
             .unwrap()
             .map_err(|e| e.code().to_string())
@@ -1021,14 +1033,8 @@ pub fn the_engine_checks_reach_inside_the_transaction(store: &dyn Store) {
             qr: None,
         },
     };
-    let cut = Default::default();
-    let r = store
-        .sync(
-            "other/pda".into(),
-            vec![scan],
-            cut,
-            Reach::Area(other.clone()),
-        )
+    let r = engine
+        .sync("other/pda".into(), vec![scan], Reach::Area(other.clone()))
         .unwrap();
     assert_eq!(r.pending, vec![2]);
     assert!(as_reach(Reach::Area(community.clone()), open("RCH-0002")).is_ok());
@@ -1039,8 +1045,8 @@ pub fn the_engine_checks_reach_inside_the_transaction(store: &dyn Store) {
             tube: "RCH-0002".into(),
         },
     };
-    let r = store
-        .sync("other/pda".into(), vec![first], cut, Reach::Area(other))
+    let r = engine
+        .sync("other/pda".into(), vec![first], Reach::Area(other))
         .unwrap();
     assert_eq!(
         r.rejected
@@ -1052,41 +1058,36 @@ pub fn the_engine_checks_reach_inside_the_transaction(store: &dyn Store) {
     assert_eq!(store.tube("RCH-0002").unwrap().unwrap().samples, 0);
 }
 
-pub fn sync_applies_each_event_once(store: &dyn Store) {
+pub fn sync_applies_each_event_once(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     let (round, site, persons, _) = pipeline_fixture(store, 40);
     let mut all = device_queue(round, site, "S0001", &persons[..20], 1);
     all.extend(device_queue(round, site, "S0002", &persons[20..], 23));
-    let cut = Default::default();
     // The same batch three times.
     for _ in 0..3 {
-        let r = store
-            .sync("dev-1".into(), events(1..=10, &all), cut, Reach::Everywhere)
+        let r = engine
+            .sync("dev-1".into(), events(1..=10, &all), Reach::Everywhere)
             .unwrap();
         assert_eq!(r.accepted, (1..=10).collect::<Vec<_>>());
         assert!(r.rejected.is_empty() && r.pending.is_empty());
         assert_eq!(r.next_seq, 11);
     }
     // Out of order: the tail arrives before the middle.
-    let r = store
-        .sync(
-            "dev-1".into(),
-            events(30..=44, &all),
-            cut,
-            Reach::Everywhere,
-        )
+    let r = engine
+        .sync("dev-1".into(), events(30..=44, &all), Reach::Everywhere)
         .unwrap();
     assert_eq!(r.pending, (30..=44).collect::<Vec<_>>());
     assert!(r.accepted.is_empty());
     assert_eq!(r.next_seq, 11);
     // Overlapping: 5..=29 repeats 5..=10 and fills the gap.
-    let r = store
-        .sync("dev-1".into(), events(5..=29, &all), cut, Reach::Everywhere)
+    let r = engine
+        .sync("dev-1".into(), events(5..=29, &all), Reach::Everywhere)
         .unwrap();
     assert_eq!(r.accepted, (5..=44).collect::<Vec<_>>(), "{r:?}");
     assert_eq!(r.next_seq, 45);
     // Everything again: same answers, nothing doubled.
-    let r = store
-        .sync("dev-1".into(), all.clone(), cut, Reach::Everywhere)
+    let r = engine
+        .sync("dev-1".into(), all.clone(), Reach::Everywhere)
         .unwrap();
     assert_eq!(r.accepted, (1..=44).collect::<Vec<_>>());
     let t1 = store.tube("S0001").unwrap().unwrap();
@@ -1094,21 +1095,19 @@ pub fn sync_applies_each_event_once(store: &dyn Store) {
     assert_eq!((t1.samples, t2.samples), (20, 20));
     assert_eq!(t1.status, gridsweep_domain::pipeline::TubeStatus::Sealed);
     // A rejected event keeps its rejection on resend; other devices are separate.
-    let dup = vec![crate::pipeline::DeviceEvent {
+    let dup = vec![pipeline::DeviceEvent {
         seq: 45,
         ..all[1].clone()
     }];
-    let r = store
-        .sync("dev-1".into(), dup.clone(), cut, Reach::Everywhere)
+    let r = engine
+        .sync("dev-1".into(), dup.clone(), Reach::Everywhere)
         .unwrap();
     assert_eq!(r.rejected.len(), 1);
     assert_eq!(r.rejected[0].code, "tube_not_open");
-    let r = store
-        .sync("dev-1".into(), dup, cut, Reach::Everywhere)
-        .unwrap();
+    let r = engine.sync("dev-1".into(), dup, Reach::Everywhere).unwrap();
     assert_eq!((r.rejected.len(), r.next_seq), (1, 46));
-    let r = store
-        .sync("dev-2".into(), events(1..=1, &all), cut, Reach::Everywhere)
+    let r = engine
+        .sync("dev-2".into(), events(1..=1, &all), Reach::Everywhere)
         .unwrap();
     assert_eq!(r.rejected[0].code, "tube_exists");
 }
@@ -1116,15 +1115,15 @@ pub fn sync_applies_each_event_once(store: &dyn Store) {
 /// Samples `persons` into a new tube, receives it and posts `outcome`;
 /// then lets the response engine react, as the HTTP layer does.
 fn alarm(
-    store: &dyn Store,
+    engine: &Engine,
     round: i64,
     site: i64,
     code: &str,
     persons: &[NewPerson],
     outcome: gridsweep_domain::pipeline::Outcome,
-) -> crate::pipeline::Effects {
+) -> pipeline::Effects {
     tube_result(
-        store,
+        engine,
         round,
         site,
         code,
@@ -1141,20 +1140,20 @@ const FITTED: bool = true;
 
 /// [`alarm`] under a given playbook, for any round (retest tubes too).
 fn tube_result(
-    store: &dyn Store,
+    engine: &Engine,
     round: i64,
     site: i64,
     code: &str,
     persons: &[NewPerson],
     outcome: gridsweep_domain::pipeline::Outcome,
     pb: &gridsweep_response::Playbook,
-) -> crate::pipeline::Effects {
-    fitted_tube_result(store, round, site, code, persons, outcome, pb, POOL)
+) -> pipeline::Effects {
+    fitted_tube_result(engine, round, site, code, persons, outcome, pb, POOL)
 }
 
 #[allow(clippy::too_many_arguments)]
 fn fitted_tube_result(
-    store: &dyn Store,
+    engine: &Engine,
     round: i64,
     site: i64,
     code: &str,
@@ -1162,10 +1161,10 @@ fn fitted_tube_result(
     outcome: gridsweep_domain::pipeline::Outcome,
     pb: &gridsweep_response::Playbook,
     fitted: bool,
-) -> crate::pipeline::Effects {
-    use crate::pipeline::Command::*;
+) -> pipeline::Effects {
+    use pipeline::Command::*;
     run(
-        store,
+        engine,
         OpenTube {
             tube: code.into(),
             round,
@@ -1177,7 +1176,7 @@ fn fitted_tube_result(
     .unwrap();
     for p in persons {
         run(
-            store,
+            engine,
             AddPerson {
                 tube: code.into(),
                 document: Some(p.document.number().into()),
@@ -1187,9 +1186,9 @@ fn fitted_tube_result(
         )
         .unwrap();
     }
-    run(store, SealTube { tube: code.into() }).unwrap();
+    run(engine, SealTube { tube: code.into() }).unwrap();
     run(
-        store,
+        engine,
         Receive {
             tubes: vec![code.into()],
             boxes: vec![],
@@ -1197,7 +1196,7 @@ fn fitted_tube_result(
     )
     .unwrap();
     run(
-        store,
+        engine,
         PostResult {
             tube: code.into(),
             outcome: Some(outcome),
@@ -1206,19 +1205,21 @@ fn fitted_tube_result(
         },
     )
     .unwrap();
-    store
-        .respond_to_result(code.into(), ctx("t").at, pb.clone())
+    Engine::new(engine.store().clone())
+        .with_playbook(pb.clone())
+        .respond_to_result(code.into(), ctx("t").at)
         .unwrap()
 }
 
-pub fn suspect_tube_opens_an_incident(store: &dyn Store) {
+pub fn suspect_tube_opens_an_incident(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     use gridsweep_domain::pipeline::Outcome;
     use gridsweep_response::*;
     let (round, site, persons, f) = pipeline_fixture(store, 21);
     // A negative routine tube does nothing.
     assert!(
         alarm(
-            store,
+            engine,
             round,
             site,
             "NEG-0001",
@@ -1227,9 +1228,9 @@ pub fn suspect_tube_opens_an_incident(store: &dyn Store) {
         )
         .is_empty()
     );
-    assert!(store.incidents().unwrap().is_empty());
+    assert!(engine.incidents().unwrap().is_empty());
     let fx = alarm(
-        store,
+        engine,
         round,
         site,
         "SUS-0001",
@@ -1237,18 +1238,15 @@ pub fn suspect_tube_opens_an_incident(store: &dyn Store) {
         Outcome::Suspected,
     );
     assert!(
-        matches!(fx[0], crate::pipeline::Effect::IncidentOpened { .. }),
+        matches!(fx[0], pipeline::Effect::IncidentOpened { .. }),
         "{fx:?}"
     );
-    let list = store.incidents().unwrap();
+    let list = engine.incidents().unwrap();
     assert_eq!(list.len(), 1);
     let inc = &list[0];
     assert_eq!(inc.area.id, f.community);
     assert_eq!(inc.status, IncidentStatus::Open);
-    let d = store
-        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
-        .unwrap()
-        .unwrap();
+    let d = engine.incident_detail(inc.id).unwrap().unwrap();
     let pool = d
         .members
         .iter()
@@ -1297,35 +1295,27 @@ pub fn suspect_tube_opens_an_incident(store: &dyn Store) {
     assert!(!d.timeline.is_empty());
     // Idempotent: a retried response changes nothing.
     assert!(
-        store
-            .respond_to_result("SUS-0001".into(), ctx("t").at, Default::default())
+        engine
+            .respond_to_result("SUS-0001".into(), ctx("t").at)
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        store
-            .incident_detail(inc.id, &gridsweep_response::Playbook::default())
-            .unwrap()
-            .unwrap()
-            .tasks
-            .len(),
+        engine.incident_detail(inc.id).unwrap().unwrap().tasks.len(),
         d.tasks.len()
     );
     // A second non-negative tube of the same community joins.
     alarm(
-        store,
+        engine,
         round,
         site,
         "SUS-0002",
         &persons[20..21],
         Outcome::Suspected,
     );
-    let list = store.incidents().unwrap();
+    let list = engine.incidents().unwrap();
     assert_eq!(list.len(), 1, "joined, not opened");
-    let d2 = store
-        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
-        .unwrap()
-        .unwrap();
+    let d2 = engine.incident_detail(inc.id).unwrap().unwrap();
     let pending = d2
         .members
         .iter()
@@ -1351,37 +1341,31 @@ pub fn suspect_tube_opens_an_incident(store: &dyn Store) {
     );
     // Coverage of the community in the routine round; a mark explains one.
     let expansion = inc.expansion_round.unwrap();
-    store
-        .mark_person(
-            crate::response::PersonMark {
-                round,
-                person: persons[0].id,
-                kind: MarkKind::Away,
-                note: String::new(),
-                at: ctx("t").at,
-                by: "网格员".into(),
-            },
-            gridsweep_response::Playbook::default(),
-        )
+    engine
+        .mark_person(incidents::PersonMark {
+            round,
+            person: persons[0].id,
+            kind: MarkKind::Away,
+            note: String::new(),
+            at: ctx("t").at,
+            by: "网格员".into(),
+        })
         .unwrap()
         .unwrap();
-    let c = store.coverage(f.community, round).unwrap().unwrap();
+    let c = engine.coverage(f.community, round).unwrap().unwrap();
     assert_eq!(c.total.roster, 21);
     assert_eq!(c.total.sampled, 21);
-    let c = store.coverage(f.community, expansion).unwrap().unwrap();
+    let c = engine.coverage(f.community, expansion).unwrap().unwrap();
     assert_eq!((c.total.sampled, c.total.missing), (0, 21));
-    assert_eq!(store.person_marks(round).unwrap().len(), 1);
-    let report = store
-        .incident_report(inc.id, &gridsweep_response::Playbook::default())
-        .unwrap()
-        .unwrap();
+    assert_eq!(engine.person_marks(round).unwrap().len(), 1);
+    let report = engine.incident_report(inc.id).unwrap().unwrap();
     // Everyone awaiting a retest is counted, whatever else they are: the
     // 19 pool members and the housemate found in a tube of their own.
     assert_eq!(report.retests.members, 20);
     assert_eq!(report.retests.pending, 20);
     assert!(
-        store
-            .incident_detail(inc.id, &gridsweep_response::Playbook::default())
+        engine
+            .incident_detail(inc.id)
             .unwrap()
             .unwrap()
             .blockers
@@ -1391,21 +1375,22 @@ pub fn suspect_tube_opens_an_incident(store: &dyn Store) {
     assert!(report.all_clear_at.is_none());
 }
 
-pub fn decisions_need_the_right_role(store: &dyn Store) {
-    use crate::response::{ManualProposal, Verdict};
+pub fn decisions_need_the_right_role(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
+    use crate::incident::{ManualProposal, Verdict};
     use gridsweep_domain::pipeline::Outcome;
     use gridsweep_response::*;
     let (round, site, persons, _) = pipeline_fixture(store, 3);
     alarm(
-        store,
+        engine,
         round,
         site,
         "SUS-0101",
         &persons[..1],
         Outcome::Suspected,
     );
-    let inc = store.incidents().unwrap()[0].id;
-    let fx = store
+    let inc = engine.incidents().unwrap()[0].id;
+    let fx = engine
         .propose_decision(
             inc,
             ManualProposal {
@@ -1420,7 +1405,7 @@ pub fn decisions_need_the_right_role(store: &dyn Store) {
         .unwrap()
         .unwrap();
     let id = match &fx[0] {
-        crate::pipeline::Effect::DecisionProposed { decision, .. } => *decision,
+        pipeline::Effect::DecisionProposed { decision, .. } => *decision,
         other => panic!("{other:?}"),
     };
     let verdict = |role| Verdict {
@@ -1433,24 +1418,15 @@ pub fn decisions_need_the_right_role(store: &dyn Store) {
         override_reason: None,
         clock: None,
     };
-    let e = store
-        .decide(inc, verdict(Role::GridWorker), Playbook::default())
+    let e = engine
+        .decide(inc, verdict(Role::GridWorker))
         .unwrap()
         .unwrap_err();
     assert_eq!(e.code(), "role_not_allowed");
-    store
-        .decide(inc, verdict(Role::Cdc), Playbook::default())
-        .unwrap()
-        .unwrap();
-    let e = store
-        .decide(inc, verdict(Role::Cdc), Playbook::default())
-        .unwrap()
-        .unwrap_err();
+    engine.decide(inc, verdict(Role::Cdc)).unwrap().unwrap();
+    let e = engine.decide(inc, verdict(Role::Cdc)).unwrap().unwrap_err();
     assert_eq!(e.code(), "decision_not_pending");
-    let d = store
-        .incident_detail(inc, &gridsweep_response::Playbook::default())
-        .unwrap()
-        .unwrap();
+    let d = engine.incident_detail(inc).unwrap().unwrap();
     let dec = d.decisions.iter().find(|x| x.id == id).unwrap();
     assert_eq!(dec.decided_by.as_deref(), Some("王五"));
     assert_eq!(dec.decided_role, Some(Role::Cdc));
@@ -1467,7 +1443,7 @@ pub fn decisions_need_the_right_role(store: &dyn Store) {
             .all(|o| (o.ends_at.unwrap() - o.starts_at).num_days() == 7)
     );
     // Lift is refused while retests are outstanding.
-    let lift = store
+    let lift = engine
         .propose_decision(
             inc,
             ManualProposal {
@@ -1482,10 +1458,10 @@ pub fn decisions_need_the_right_role(store: &dyn Store) {
         .unwrap()
         .unwrap();
     let lid = match &lift[0] {
-        crate::pipeline::Effect::DecisionProposed { decision, .. } => *decision,
+        pipeline::Effect::DecisionProposed { decision, .. } => *decision,
         other => panic!("{other:?}"),
     };
-    let e = store
+    let e = engine
         .decide(
             inc,
             Verdict {
@@ -1498,7 +1474,6 @@ pub fn decisions_need_the_right_role(store: &dyn Store) {
                 override_reason: None,
                 clock: None,
             },
-            Playbook::default(),
         )
         .unwrap()
         .unwrap_err();
@@ -1516,7 +1491,7 @@ fn pc3() -> gridsweep_response::Playbook {
 /// `pool`) in the retest round, each positive when it holds one of
 /// `positives`, and lets the engine react after each.
 fn sample_asked(
-    store: &dyn Store,
+    engine: &Engine,
     retest_round: i64,
     site: i64,
     prefix: &str,
@@ -1533,7 +1508,7 @@ fn sample_asked(
             Outcome::Negative
         };
         fitted_tube_result(
-            store,
+            engine,
             retest_round,
             site,
             &format!("{prefix}-{k:02}"),
@@ -1548,13 +1523,14 @@ fn sample_asked(
 /// The 20:1 pool under the pool + code playbook: 6 pooled retest tubes
 /// instead of 20 single tubes; one positive is read off them, the other
 /// 19 are cleared, and the positive is confirmed by a single tube.
-pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
+pub fn pool_code_stage2_clears_and_flags(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     use gridsweep_domain::pipeline::Outcome;
     use gridsweep_response::report::TaskView;
     use gridsweep_response::*;
     let (round, site, persons, _) = pipeline_fixture(store, 20);
     tube_result(
-        store,
+        engine,
         round,
         site,
         "POOL-0001",
@@ -1562,13 +1538,10 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
         Outcome::Suspected,
         &pc3(),
     );
-    let inc = store.incidents().unwrap()[0].clone();
+    let inc = engine.incidents().unwrap()[0].clone();
     let retest_round = inc.retest_round.unwrap();
     assert_eq!(store.round(retest_round).unwrap().unwrap().pool_size, 10);
-    let d = store
-        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
-        .unwrap()
-        .unwrap();
+    let d = engine.incident_detail(inc.id).unwrap().unwrap();
     let pooled: Vec<&TaskView> = d
         .tasks
         .iter()
@@ -1606,7 +1579,7 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
     }
     // The positive is member 13; the first five tubes back decide nothing.
     sample_asked(
-        store,
+        engine,
         retest_round,
         site,
         "S2",
@@ -1614,10 +1587,7 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
         &asked[..5],
         &[13],
     );
-    let d = store
-        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
-        .unwrap()
-        .unwrap();
+    let d = engine.incident_detail(inc.id).unwrap().unwrap();
     assert!(
         d.members
             .iter()
@@ -1636,7 +1606,7 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
     let (code, outcome) = ("S2-LAST", rest[0].contains(&13));
     let six: Vec<NewPerson> = rest[0].iter().map(|&i| persons[i].clone()).collect();
     fitted_tube_result(
-        store,
+        engine,
         retest_round,
         site,
         code,
@@ -1649,10 +1619,7 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
         &pc3(),
         FITTED,
     );
-    let d = store
-        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
-        .unwrap()
-        .unwrap();
+    let d = engine.incident_detail(inc.id).unwrap().unwrap();
     let status = |i: usize| {
         d.members
             .iter()
@@ -1699,26 +1666,18 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
             .any(|b| b.contains("1 人单管复核结果未出"))
     );
     // Replaying the response for a tube already read changes nothing.
-    let before = store
-        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
-        .unwrap()
-        .unwrap();
+    let before = engine.incident_detail(inc.id).unwrap().unwrap();
     assert!(
-        store
-            .respond_to_result(code.into(), ctx("t").at, pc3())
+        Engine::new(engine.store().clone())
+            .with_playbook(pc3())
+            .respond_to_result(code.into(), ctx("t").at)
             .unwrap()
             .is_empty()
     );
-    assert_eq!(
-        store
-            .incident_detail(inc.id, &gridsweep_response::Playbook::default())
-            .unwrap()
-            .unwrap(),
-        before
-    );
+    assert_eq!(engine.incident_detail(inc.id).unwrap().unwrap(), before);
     // The single tube confirms: positive, and the CDC is asked to confirm the case.
     fitted_tube_result(
-        store,
+        engine,
         retest_round,
         site,
         "S3-CONFIRM",
@@ -1727,10 +1686,7 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
         &pc3(),
         FITTED,
     );
-    let d = store
-        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
-        .unwrap()
-        .unwrap();
+    let d = engine.incident_detail(inc.id).unwrap().unwrap();
     assert_eq!(
         d.members
             .iter()
@@ -1750,10 +1706,7 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
             .any(|x| x.kind == DecisionKind::ConfirmCase
                 && x.person.as_ref().map(|p| p.id) == Some(persons[13].id))
     );
-    let report = store
-        .incident_report(inc.id, &gridsweep_response::Playbook::default())
-        .unwrap()
-        .unwrap();
+    let report = engine.incident_report(inc.id).unwrap().unwrap();
     assert_eq!(
         (
             report.retests.members,
@@ -1783,10 +1736,11 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
         max_building_contacts: 5,
         ..pc3()
     };
-    store
+    Engine::new(engine.store().clone())
+        .with_playbook(capped)
         .decide(
             inc.id,
-            crate::response::Verdict {
+            crate::incident::Verdict {
                 decision: case.id,
                 confirm: true,
                 by: "疾控".into(),
@@ -1796,16 +1750,12 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
                 override_reason: None,
                 clock: None,
             },
-            capped,
         )
         .unwrap()
         .unwrap();
-    let child = store.incidents().unwrap()[0].clone();
+    let child = engine.incidents().unwrap()[0].clone();
     assert_eq!(child.parent, Some(inc.id));
-    let cd = store
-        .incident_detail(child.id, &gridsweep_response::Playbook::default())
-        .unwrap()
-        .unwrap();
+    let cd = engine.incident_detail(child.id).unwrap().unwrap();
     let contacts = cd
         .members
         .iter()
@@ -1837,14 +1787,15 @@ fn other_household_of(store: &dyn Store, p: &NewPerson) -> AreaNode {
 /// Two positives in the pool: the code tubes are ambiguous, the decoder
 /// asks single tubes of the candidates in a third round, and their own
 /// results decide (no further confirmation tube).
-pub fn pool_code_third_round_resolves_two_positives(store: &dyn Store) {
+pub fn pool_code_third_round_resolves_two_positives(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     use gridsweep_domain::pipeline::Outcome;
     use gridsweep_response::report::TaskView;
     use gridsweep_response::*;
     use std::collections::BTreeSet;
     let (round, site, persons, _) = pipeline_fixture(store, 20);
     tube_result(
-        store,
+        engine,
         round,
         site,
         "POOL-0002",
@@ -1852,17 +1803,14 @@ pub fn pool_code_third_round_resolves_two_positives(store: &dyn Store) {
         Outcome::Positive,
         &pc3(),
     );
-    let inc = store.incidents().unwrap()[0].clone();
+    let inc = engine.incidents().unwrap()[0].clone();
     let retest_round = inc.retest_round.unwrap();
     let asked = Stage2::PoolCode { third_round: true }
         .after_pool(20)
         .unwrap()
         .retest_tubes;
-    sample_asked(store, retest_round, site, "S2", &persons, &asked, &[0, 1]);
-    let d = store
-        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
-        .unwrap()
-        .unwrap();
+    sample_asked(engine, retest_round, site, "S2", &persons, &asked, &[0, 1]);
+    let d = engine.incident_detail(inc.id).unwrap().unwrap();
     let singles: Vec<&TaskView> = d
         .tasks
         .iter()
@@ -1885,7 +1833,7 @@ pub fn pool_code_third_round_resolves_two_positives(store: &dyn Store) {
     // Third round: members 0 and 1 positive, 2 and 3 negative.
     for i in 0..4 {
         fitted_tube_result(
-            store,
+            engine,
             retest_round,
             site,
             &format!("S3-{i}"),
@@ -1899,10 +1847,7 @@ pub fn pool_code_third_round_resolves_two_positives(store: &dyn Store) {
             FITTED,
         );
     }
-    let d = store
-        .incident_detail(inc.id, &gridsweep_response::Playbook::default())
-        .unwrap()
-        .unwrap();
+    let d = engine.incident_detail(inc.id).unwrap().unwrap();
     let status = |i: usize| {
         d.members
             .iter()
@@ -1927,10 +1872,7 @@ pub fn pool_code_third_round_resolves_two_positives(store: &dyn Store) {
             || t.status == TaskStatus::Done
     ));
     // 1 pool + 6 code tubes + 4 singles = 11 tubes for 20 people, not 21.
-    let tubes = store
-        .incident_report(inc.id, &gridsweep_response::Playbook::default())
-        .unwrap()
-        .unwrap();
+    let tubes = engine.incident_report(inc.id).unwrap().unwrap();
     assert_eq!(tubes.retests.positive, 2);
 }
 
@@ -1951,7 +1893,8 @@ fn new_user(name: &str, role: gridsweep_domain::Role, scope: Option<AreaId>) -> 
     }
 }
 
-pub fn users_and_scopes(store: &dyn Store) {
+pub fn users_and_scopes(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     use gridsweep_domain::Role;
     let f = fixture(store);
     let c = store.area(f.community).unwrap().unwrap();
@@ -1992,7 +1935,8 @@ pub fn users_and_scopes(store: &dyn Store) {
     ));
 }
 
-pub fn sessions_expire_and_end(store: &dyn Store) {
+pub fn sessions_expire_and_end(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     use gridsweep_domain::Role;
     let u = store
         .create_user(new_user("cdc1", Role::Cdc, None))
@@ -2017,7 +1961,8 @@ pub fn sessions_expire_and_end(store: &dyn Store) {
     assert_eq!(store.session(&s.token_hash, t(2)).unwrap(), None);
 }
 
-pub fn password_change_ends_other_sessions(store: &dyn Store) {
+pub fn password_change_ends_other_sessions(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     use gridsweep_domain::Role;
     let u = store
         .create_user(new_user("admin2", Role::Admin, None))
@@ -2055,7 +2000,8 @@ pub fn password_change_ends_other_sessions(store: &dyn Store) {
     ));
 }
 
-pub fn api_tokens_hashed_revocable_expiring(store: &dyn Store) {
+pub fn api_tokens_hashed_revocable_expiring(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     use gridsweep_domain::Role;
     let u = store
         .create_user(new_user("pda", Role::Sampler, None))
@@ -2097,7 +2043,8 @@ pub fn api_tokens_hashed_revocable_expiring(store: &dyn Store) {
     ));
 }
 
-pub fn audit_appends_and_filters(store: &dyn Store) {
+pub fn audit_appends_and_filters(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     use gridsweep_domain::Role;
     let entry = |h: u32, actor: &str, action: &str, target: &str| NewAudit {
         at: t(h),
@@ -2167,7 +2114,8 @@ pub fn audit_appends_and_filters(store: &dyn Store) {
     assert_eq!(newest[0].entry.action, "result.post");
 }
 
-pub fn person_site_and_box_lookups(store: &dyn Store) {
+pub fn person_site_and_box_lookups(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
     let (round, site, persons, f) = pipeline_fixture(store, 3);
     let p = store.person(persons[0].id).unwrap().unwrap();
     assert_eq!(p.document, persons[0].document);
@@ -2175,18 +2123,16 @@ pub fn person_site_and_box_lookups(store: &dyn Store) {
     let s = store.site(site).unwrap().unwrap();
     assert_eq!(s.area, f.community);
     assert!(store.site(999_999).unwrap().is_none());
-    let cut = Default::default();
-    store
+    engine
         .sync(
             "dev".into(),
             device_queue(round, site, "B0001", &persons, 1),
-            cut,
             Reach::Everywhere,
         )
         .unwrap();
     run(
-        store,
-        crate::pipeline::Command::BoxTubes {
+        engine,
+        pipeline::Command::BoxTubes {
             box_barcode: "BOX1".into(),
             tubes: vec!["B0001".into()],
         },
