@@ -13,13 +13,13 @@ pub mod extract;
 pub mod hygiene;
 pub mod openapi;
 mod openapi_response;
+pub mod route_table;
 mod routes;
 mod views;
 
 pub use error::ApiError;
-pub use routes::{
-    API_ROUTES, ApiRoute, DEMO_PASSWORD, DEMO_USERS, create_demo_users, ensure_admin,
-};
+pub use route_table::{API_ROUTES, ApiRoute};
+pub use routes::{DEMO_PASSWORD, DEMO_USERS, create_demo_users, ensure_admin};
 
 use axum::Router;
 use gridsweep_engine::{Engine, Publish};

@@ -12,11 +12,13 @@ mod limiter;
 pub(crate) mod openapi;
 mod scope;
 
+/// Re-exported so the access rules can still be named from here, where
+/// they are enforced.
+pub use crate::route_table::{Access, Audit, Scope};
 pub use crypto::{hash_password, random_token, sha256_hex, verify_password};
 pub use limiter::LoginLimiter;
-pub use scope::{Access, Audit, Scope};
 
-use crate::routes::{API_ROUTES, ApiRoute};
+use crate::route_table::{API_ROUTES, ApiRoute, Endpoint};
 use crate::{ApiError, AppState};
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
@@ -339,8 +341,8 @@ async fn check(
     // A one-time password opens nothing but the way to replace it.
     if principal.user.must_change_password
         && !matches!(
-            route.path,
-            "/api/v1/auth/password" | "/api/v1/auth/me" | "/api/v1/auth/logout"
+            route.endpoint,
+            Endpoint::ChangePassword | Endpoint::Me | Endpoint::Logout
         )
     {
         return Err(ApiError::new(

@@ -2,8 +2,7 @@
 //! paths, the security schemes, and — from the route table — the
 //! `security`, 401 and 403 of every protected operation.
 
-use super::Access;
-use crate::routes::API_ROUTES;
+use crate::route_table::{API_ROUTES, Access, Scope};
 use serde_json::{Value, json};
 
 fn err(description: &str) -> Value {
@@ -213,7 +212,7 @@ pub(crate) fn extend(doc: &mut Value) {
         op["x-roles"] = json!(roles.iter().map(|r| r.as_str()).collect::<Vec<_>>());
         op["responses"]["401"] = err("unauthenticated: no valid session cookie or bearer token");
         let scope = match r.access {
-            Access::Roles(_, s) if s != super::Scope::None => {
+            Access::Roles(_, s) if s != Scope::None => {
                 format!(" or the target ({s:?}) is outside the caller's scope")
             }
             _ => String::new(),

@@ -1,7 +1,6 @@
-//! What a route demands ([`Access`]), where it finds the thing a request
-//! is about ([`Scope`]), and the check that the thing lies inside the
-//! caller's scope: an area subtree for people on the ground, the lab for
-//! lab accounts.
+//! The check that the thing a request is about (found where the route's
+//! [`Scope`] says) lies inside the caller's scope: an area subtree for
+//! people on the ground, the lab for lab accounts.
 //!
 //! The check fails closed: a target it cannot read, or that does not exist
 //! (unless the route creates it), is refused before the handler runs; and
@@ -10,6 +9,7 @@
 
 use super::{MAX_SCOPED_BODY, Principal, forbidden};
 use crate::extract::{DecodedJson, is_json_type, parse_json, unsupported_media_type};
+use crate::route_table::Scope;
 use crate::{ApiError, AppState};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, RawPathParams, Request};
@@ -22,94 +22,6 @@ use gridsweep_storage::UnitOfWork;
 use gridsweep_storage::pipeline::{Command, DeviceEvent};
 use serde_json::Value;
 use std::collections::HashMap;
-
-/// Who may call a route.
-#[derive(Debug, Clone, Copy)]
-pub enum Access {
-    /// Anyone, without credentials.
-    Public,
-    /// Any signed-in account (its own session, its own account).
-    Signed,
-    /// These roles, and only for targets within their scope.
-    Roles(&'static [Role], Scope),
-}
-
-impl Access {
-    /// The roles allowed (all for `Signed`, none listed for `Public`).
-    pub fn roles(&self) -> Option<&'static [Role]> {
-        match self {
-            Access::Roles(r, _) => Some(r),
-            Access::Signed => Some(&gridsweep_domain::ROLES),
-            Access::Public => None,
-        }
-    }
-
-    /// The scope rule (`Scope::None` unless `Roles`).
-    pub fn scope(&self) -> Scope {
-        match self {
-            Access::Roles(_, s) => *s,
-            _ => Scope::None,
-        }
-    }
-}
-
-/// What the middleware records after a successful call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Audit {
-    /// e.g. `person.read`, `result.post`.
-    pub action: &'static str,
-    /// Records whether the answer carried identifiers in full or masked.
-    pub identifiers: bool,
-    /// Records the JSON request body (only for bodies without personal data).
-    pub body: bool,
-}
-
-/// Where a request names the thing whose area decides the scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// The role is enough (nothing area-bound, or district-wide lists).
-    None,
-    /// An area id in this path parameter.
-    AreaPath(&'static str),
-    /// An area id in this query parameter.
-    AreaQuery(&'static str),
-    /// A JSON array of area ids in this body field: all must be in scope.
-    AreasBody(&'static str),
-    /// A round id in this path parameter: one of its areas must overlap.
-    RoundPath(&'static str),
-    /// A round id in the path (as `RoundPath`) and a person id in this body
-    /// field, who must live in the caller's scope (a mark on a resident).
-    RoundPathPersonBody(&'static str, &'static str),
-    /// A site id in this body field: the site's area.
-    SiteBody(&'static str),
-    /// A tube barcode in this path parameter: the area of its site.
-    TubePath(&'static str),
-    /// A tube barcode (or an array of them) in this body field.
-    TubesBody(&'static str),
-    /// A box barcode in this path parameter: every tube in it.
-    BoxPath(&'static str),
-    /// A person id in this path parameter: their household.
-    PersonPath(&'static str),
-    /// An incident id in this path parameter: its area must overlap.
-    IncidentPath(&'static str),
-    /// The caller must be a lab account (scope: its lab).
-    Lab,
-    /// A device batch: each event's site or tube, by event type.
-    SyncEvents,
-}
-
-impl Scope {
-    fn reads_body(self) -> bool {
-        matches!(
-            self,
-            Scope::AreasBody(_)
-                | Scope::SiteBody(_)
-                | Scope::TubesBody(_)
-                | Scope::SyncEvents
-                | Scope::RoundPathPersonBody(..)
-        )
-    }
-}
 
 /// What the request was about, for the audit entry.
 #[derive(Debug, Clone, Default)]

@@ -2,7 +2,7 @@
 //! embedded in the binary at compile time (nothing to build or install to
 //! run the system). `/` is the single page; `/ui/...` are its assets.
 //!
-//! These are not API routes: they are not in [`super::API_ROUTES`] nor in
+//! These are not API routes: they are not in [`crate::API_ROUTES`] nor in
 //! the OpenAPI document.
 
 use axum::Router;
