@@ -3,7 +3,6 @@
 pub mod bench_alert;
 pub mod bench_ingest;
 pub mod demo;
-pub mod demo_swap;
 pub mod generate;
 pub mod import;
 pub mod plan;
