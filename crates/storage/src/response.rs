@@ -14,8 +14,8 @@ use gridsweep_response::decide::{
     Chain, CompoundCoverage, DecisionFact, Facts, MemberFact, TubeTally, blockers, check_confirm,
     evaluate, hard_blockers, retest_status,
 };
-use gridsweep_response::plan::{
-    JoinInput, MemberInput, NewTask, PLAYBOOK_ACTOR, grid_levels, incident_area, plan_join,
+use gridsweep_response::reaction::{
+    JoinInput, MemberInput, NewTask, PLAYBOOK_ACTOR, grid_levels, incident_area, react,
     responsible_for, retest_tube_task, single_retest_task,
 };
 use gridsweep_response::report::{
@@ -174,7 +174,7 @@ pub struct Verdict {
     pub decision: i64,
     pub confirm: bool,
     pub by: String,
-    pub role: Role,
+    pub role: Responder,
     pub at: DateTime<Utc>,
     pub note: Option<String>,
     /// Lifting while a controlled compound is below the playbook's
@@ -659,7 +659,7 @@ fn member_inputs(
     let mut out = Vec::new();
     for p in persons {
         let chain = chain_of(&p.household_path, &areas);
-        if let Some(c) = gridsweep_response::plan::compound_of(&chain) {
+        if let Some(c) = gridsweep_response::reaction::compound_of(&chain) {
             let ids: Vec<AreaId> = ids_of(&p.household_path)
                 .into_iter()
                 .take_while(|id| *id != c.id)
@@ -1048,7 +1048,7 @@ fn join_persons(
         None => 1,
     };
     let plan = if retest_pool < pb.stage2.retest_pool_size() {
-        plan_join(
+        react(
             &Playbook {
                 stage2: Stage2::Dorfman,
                 ..pb.clone()
@@ -1056,7 +1056,7 @@ fn join_persons(
             &input,
         )
     } else {
-        plan_join(pb, &input)
+        react(pb, &input)
     };
     let affiliation_names: BTreeMap<PersonId, Vec<String>> = members
         .iter()
@@ -1169,7 +1169,7 @@ fn join_persons(
         }
         for l in grid_levels(&m.chain) {
             let label = format!("{}（{}）", l.role.label_zh(), l.area_name);
-            if l.role != Role::DistrictCommand
+            if l.role != Responder::DistrictCommand
                 && !notified.iter().any(|t| t.contains(&label))
                 && !levels.iter().any(|x| x.area == l.area)
             {
@@ -1463,7 +1463,7 @@ fn advance_blocks(
 fn write_task(
     tx: &mut dyn ResponseTx,
     inc: i64,
-    t: &gridsweep_response::plan::NewTask,
+    t: &gridsweep_response::reaction::NewTask,
     at: DateTime<Utc>,
 ) -> StoreResult<i64> {
     let id = tx.next_id("task")?;
@@ -1955,7 +1955,7 @@ fn cascade(
     contacts.retain(|c| c.brief.id != case.id);
     let areas = chains(tx, &[&me.household_path])?;
     let chain = chain_of(&me.household_path, &areas);
-    let area = gridsweep_response::plan::compound_of(&chain)
+    let area = gridsweep_response::reaction::compound_of(&chain)
         .cloned()
         .unwrap_or_else(|| parent.area.clone());
     let title = format!("病例 {} 密接处置", case.name);

@@ -1434,16 +1434,16 @@ pub fn decisions_need_the_right_role(store: &dyn Store) {
         clock: None,
     };
     let e = store
-        .decide(inc, verdict(Role::GridWorker), Playbook::default())
+        .decide(inc, verdict(Responder::GridWorker), Playbook::default())
         .unwrap()
         .unwrap_err();
     assert_eq!(e.code(), "role_not_allowed");
     store
-        .decide(inc, verdict(Role::Cdc), Playbook::default())
+        .decide(inc, verdict(Responder::Cdc), Playbook::default())
         .unwrap()
         .unwrap();
     let e = store
-        .decide(inc, verdict(Role::Cdc), Playbook::default())
+        .decide(inc, verdict(Responder::Cdc), Playbook::default())
         .unwrap()
         .unwrap_err();
     assert_eq!(e.code(), "decision_not_pending");
@@ -1453,7 +1453,7 @@ pub fn decisions_need_the_right_role(store: &dyn Store) {
         .unwrap();
     let dec = d.decisions.iter().find(|x| x.id == id).unwrap();
     assert_eq!(dec.decided_by.as_deref(), Some("王五"));
-    assert_eq!(dec.decided_role, Some(Role::Cdc));
+    assert_eq!(dec.decided_role, Some(Responder::Cdc));
     // The member and the rest of the household: 7 days at home.
     let homes: Vec<_> = d
         .orders
@@ -1492,7 +1492,7 @@ pub fn decisions_need_the_right_role(store: &dyn Store) {
                 decision: lid,
                 confirm: true,
                 by: "张三".into(),
-                role: Role::DistrictCommand,
+                role: Responder::DistrictCommand,
                 at: ctx("t").at,
                 note: None,
                 override_reason: None,
@@ -1790,7 +1790,7 @@ pub fn pool_code_stage2_clears_and_flags(store: &dyn Store) {
                 decision: case.id,
                 confirm: true,
                 by: "疾控".into(),
-                role: Role::Cdc,
+                role: Responder::Cdc,
                 at: case.proposed_at + chrono::Duration::minutes(30),
                 note: None,
                 override_reason: None,

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use clap::Args;
 use gridsweep_domain::AreaLevel;
-use gridsweep_response::Role;
+use gridsweep_response::Responder;
 use gridsweep_response::report::Report;
 use gridsweep_server::AppState;
 use gridsweep_storage::{PersonRecord, Store};
@@ -141,7 +141,7 @@ pub struct Trigger {
 #[serde(deny_unknown_fields)]
 pub struct Mobilised {
     pub at: String,
-    pub role: Role,
+    pub role: Responder,
     pub by: String,
     #[serde(default)]
     pub text: String,
@@ -235,7 +235,7 @@ pub struct Decision {
     pub at: String,
     pub kind: String,
     pub by: String,
-    pub role: Role,
+    pub role: Responder,
     #[serde(default = "yes")]
     pub confirm: bool,
     #[serde(default)]
