@@ -1419,17 +1419,23 @@ pub fn decisions_need_the_right_role(engine: &Engine) {
         clock: None,
     };
     let e = engine
-        .decide(inc, verdict(Role::GridWorker))
+        .decide(inc, verdict(Responder::GridWorker))
         .unwrap()
         .unwrap_err();
     assert_eq!(e.code(), "role_not_allowed");
-    engine.decide(inc, verdict(Role::Cdc)).unwrap().unwrap();
-    let e = engine.decide(inc, verdict(Role::Cdc)).unwrap().unwrap_err();
+    engine
+        .decide(inc, verdict(Responder::Cdc))
+        .unwrap()
+        .unwrap();
+    let e = engine
+        .decide(inc, verdict(Responder::Cdc))
+        .unwrap()
+        .unwrap_err();
     assert_eq!(e.code(), "decision_not_pending");
     let d = engine.incident_detail(inc).unwrap().unwrap();
     let dec = d.decisions.iter().find(|x| x.id == id).unwrap();
     assert_eq!(dec.decided_by.as_deref(), Some("王五"));
-    assert_eq!(dec.decided_role, Some(Role::Cdc));
+    assert_eq!(dec.decided_role, Some(Responder::Cdc));
     // The member and the rest of the household: 7 days at home.
     let homes: Vec<_> = d
         .orders
@@ -1468,7 +1474,7 @@ pub fn decisions_need_the_right_role(engine: &Engine) {
                 decision: lid,
                 confirm: true,
                 by: "张三".into(),
-                role: Role::DistrictCommand,
+                role: Responder::DistrictCommand,
                 at: ctx("t").at,
                 note: None,
                 override_reason: None,
@@ -1744,7 +1750,7 @@ pub fn pool_code_stage2_clears_and_flags(engine: &Engine) {
                 decision: case.id,
                 confirm: true,
                 by: "疾控".into(),
-                role: Role::Cdc,
+                role: Responder::Cdc,
                 at: case.proposed_at + chrono::Duration::minutes(30),
                 note: None,
                 override_reason: None,

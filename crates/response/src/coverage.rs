@@ -135,34 +135,9 @@ pub fn coverage(
     let mut buildings: BTreeMap<AreaId, BuildingCoverage> = BTreeMap::new();
     for e in roster {
         total.add(e);
-        let ids = e.household_path.ids();
-        let mut below = false;
-        let mut place: Option<&AreaBrief> = None;
-        let mut bucket: Option<&AreaBrief> = None;
-        for id in &ids {
-            if *id == area.id {
-                below = true;
-                continue;
-            }
-            let Some(a) = by_id.get(id) else { continue };
-            if below && ROLLUP.contains(&rollup_level(a.level)) {
-                levels
-                    .entry((rollup_level(a.level).rank(), a.id))
-                    .or_default()
-                    .add(e);
-            }
-            if matches!(
-                a.level,
-                AreaLevel::Compound | AreaLevel::School | AreaLevel::Workplace
-            ) {
-                place = Some(a);
-            }
-            if a.level != AreaLevel::Household {
-                bucket = Some(a);
-            }
-        }
+        let (bucket, place) = place_entry(area, &by_id, e, &mut levels);
         let bucket = bucket.unwrap_or(area);
-        let b = buildings
+        buildings
             .entry(bucket.id)
             .or_insert_with(|| BuildingCoverage {
                 building: bucket.clone(),
@@ -170,24 +145,97 @@ pub fn coverage(
                 tally: Tally::default(),
                 missing: Vec::new(),
                 explained: Vec::new(),
-            });
-        b.tally.add(e);
-        if !e.sampled {
-            match e.mark {
-                None => b.missing.push(MissingPerson {
-                    person: e.person.clone(),
-                    household: e.household_name.clone(),
-                }),
-                Some(mark) => b.explained.push(ExplainedPerson {
-                    person: e.person.clone(),
-                    household: e.household_name.clone(),
-                    mark,
-                    mark_label: mark.label_zh().to_string(),
-                }),
-            }
+            })
+            .add(e);
+    }
+    let mut buildings: Vec<BuildingCoverage> = buildings.into_values().collect();
+    buildings.sort_by(|a, b| {
+        (b.tally.missing, &a.place, &a.building.name).cmp(&(
+            a.tally.missing,
+            &b.place,
+            &b.building.name,
+        ))
+    });
+    Coverage {
+        area: area.clone(),
+        round,
+        total,
+        levels: level_rollups(area, &by_id, &levels),
+        buildings,
+    }
+}
+
+/// Walks one person's household path below `area`: counts them in every
+/// rolled-up level they live under, and returns the lowest named area
+/// above their household (their building, or what stands in for it) and
+/// the compound, school or workplace they live in.
+fn place_entry<'a>(
+    area: &AreaBrief,
+    by_id: &HashMap<AreaId, &'a AreaBrief>,
+    e: &RosterEntry,
+    levels: &mut BTreeMap<(u8, AreaId), Tally>,
+) -> (Option<&'a AreaBrief>, Option<&'a AreaBrief>) {
+    let mut below = false;
+    let mut place: Option<&AreaBrief> = None;
+    let mut bucket: Option<&AreaBrief> = None;
+    for id in &e.household_path.ids() {
+        if *id == area.id {
+            below = true;
+            continue;
+        }
+        let Some(a) = by_id.get(id).copied() else {
+            continue;
+        };
+        if below && ROLLUP.contains(&rollup_level(a.level)) {
+            levels
+                .entry((rollup_level(a.level).rank(), a.id))
+                .or_default()
+                .add(e);
+        }
+        if matches!(
+            a.level,
+            AreaLevel::Compound | AreaLevel::School | AreaLevel::Workplace
+        ) {
+            place = Some(a);
+        }
+        if a.level != AreaLevel::Household {
+            bucket = Some(a);
         }
     }
-    let levels = ROLLUP
+    (bucket, place)
+}
+
+impl BuildingCoverage {
+    /// Counts a person of the building, listing them as missing or
+    /// explained when they were not sampled.
+    fn add(&mut self, e: &RosterEntry) {
+        self.tally.add(e);
+        if e.sampled {
+            return;
+        }
+        match e.mark {
+            None => self.missing.push(MissingPerson {
+                person: e.person.clone(),
+                household: e.household_name.clone(),
+            }),
+            Some(mark) => self.explained.push(ExplainedPerson {
+                person: e.person.clone(),
+                household: e.household_name.clone(),
+                mark,
+                mark_label: mark.label_zh().to_string(),
+            }),
+        }
+    }
+}
+
+/// The tallies per rolled-up level below `area`, top down, leaving out
+/// levels with no area.
+fn level_rollups(
+    area: &AreaBrief,
+    by_id: &HashMap<AreaId, &AreaBrief>,
+    levels: &BTreeMap<(u8, AreaId), Tally>,
+) -> Vec<LevelRollup> {
+    ROLLUP
         .iter()
         .filter(|l| l.rank() > area.level.rank())
         .map(|level| LevelRollup {
@@ -205,22 +253,7 @@ pub fn coverage(
                 .collect(),
         })
         .filter(|l| !l.areas.is_empty())
-        .collect();
-    let mut buildings: Vec<BuildingCoverage> = buildings.into_values().collect();
-    buildings.sort_by(|a, b| {
-        (b.tally.missing, &a.place, &a.building.name).cmp(&(
-            a.tally.missing,
-            &b.place,
-            &b.building.name,
-        ))
-    });
-    Coverage {
-        area: area.clone(),
-        round,
-        total,
-        levels,
-        buildings,
-    }
+        .collect()
 }
 
 #[cfg(test)]

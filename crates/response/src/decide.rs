@@ -349,7 +349,7 @@ pub fn check_confirm(
     id: i64,
     kind: DecisionKind,
     status: DecisionStatus,
-    role: Role,
+    role: Responder,
 ) -> Result<(), ResponseError> {
     if status != DecisionStatus::Proposed {
         return Err(ResponseError::DecisionNotPending {
@@ -437,7 +437,7 @@ mod tests {
             1,
             DecisionKind::LiftAndClose,
             DecisionStatus::Proposed,
-            Role::DistrictCommand,
+            Responder::DistrictCommand,
         );
         assert!(ok.is_ok());
         let e = check_confirm(
@@ -445,7 +445,7 @@ mod tests {
             1,
             DecisionKind::LiftAndClose,
             DecisionStatus::Proposed,
-            Role::GridWorker,
+            Responder::GridWorker,
         )
         .unwrap_err();
         assert_eq!((e.code(), e.status()), ("role_not_allowed", 403));
@@ -454,7 +454,7 @@ mod tests {
             1,
             DecisionKind::HomeIsolation,
             DecisionStatus::Confirmed,
-            Role::Cdc,
+            Responder::Cdc,
         )
         .unwrap_err();
         assert_eq!(e.code(), "decision_not_pending");

@@ -1,4 +1,7 @@
 //! The report as one self-contained HTML page, Chinese labels.
+//!
+//! One function per section of the page, in the order the page shows
+//! them; each section opens with its heading and closes its own table.
 
 use crate::report::{Report, fmt_n, outcome_zh};
 use crate::time::ymd_hm;
@@ -36,9 +39,39 @@ fn head(s: &mut String, cells: &[&str]) {
     s.push_str("</tr></thead><tbody>\n");
 }
 
+/// A section's heading and the head of its table.
+fn open_section(s: &mut String, title: &str, cells: &[&str]) {
+    let _ = writeln!(s, "<h2>{title}</h2>");
+    head(s, cells);
+}
+
+/// Closes the table a section opened.
+fn close_table(s: &mut String) {
+    s.push_str("</tbody></table>\n");
+}
+
 /// Renders the page.
 pub(crate) fn render(r: &Report) -> String {
     let mut s = String::new();
+    page_head(&mut s, r);
+    summary(&mut s, r);
+    mobilisation(&mut s, r);
+    communities(&mut s, r);
+    chains(&mut s, r);
+    coverage(&mut s, r);
+    controls(&mut s, r);
+    retests(&mut s, r);
+    isolations(&mut s, r);
+    decisions(&mut s, r);
+    cascades(&mut s, r);
+    tasks(&mut s, r);
+    timeline(&mut s, r);
+    s.push_str("</body></html>\n");
+    s
+}
+
+/// The document head with its style, the title and the conclusion.
+fn page_head(s: &mut String, r: &Report) {
     let i = &r.incident;
     let _ = write!(
         s,
@@ -56,7 +89,7 @@ pub(crate) fn render(r: &Report) -> String {
     );
     let _ = write!(
         s,
-        "<h1>事件报告 #{} {}</h1>\n<p class=\"big {}\">{}</p>\n<dl>",
+        "<h1>事件报告 #{} {}</h1>\n<p class=\"big {}\">{}</p>\n",
         i.id,
         esc(&i.title),
         if r.all_clear_at.is_some() {
@@ -66,6 +99,12 @@ pub(crate) fn render(r: &Report) -> String {
         },
         esc(&r.conclusion)
     );
+}
+
+/// The figures of the story as a definition list.
+fn summary(s: &mut String, r: &Report) {
+    let i = &r.incident;
+    s.push_str("<dl>");
     let mut dl = |k: &str, v: String| {
         let _ = write!(s, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(&v));
     };
@@ -120,14 +159,23 @@ pub(crate) fn render(r: &Report) -> String {
             r.savings.fraction_saved * 100.0
         ),
     );
-    s.push_str("</dl>\n<h2>三级网格到位</h2>\n");
-    head(&mut s, &["层级", "到位时间", "报告人"]);
+    s.push_str("</dl>\n");
+}
+
+/// When each grid level reported in place.
+fn mobilisation(s: &mut String, r: &Report) {
+    open_section(s, "三级网格到位", &["层级", "到位时间", "报告人"]);
     for m in &r.mobilisation {
-        row(&mut s, &[m.label.clone(), r.clock(m.at), m.by.clone()]);
+        row(s, &[m.label.clone(), r.clock(m.at), m.by.clone()]);
     }
-    s.push_str("</tbody></table>\n<h2>分社区统计</h2>\n");
-    head(
-        &mut s,
+    close_table(s);
+}
+
+/// The expansion round per community, then its total.
+fn communities(s: &mut String, r: &Report) {
+    open_section(
+        s,
+        "分社区统计",
         &[
             "社区",
             "采样点",
@@ -144,7 +192,7 @@ pub(crate) fn render(r: &Report) -> String {
     for c in &r.communities {
         let k = &c.counts;
         row(
-            &mut s,
+            s,
             &[
                 c.community.clone(),
                 c.sites.join("、"),
@@ -161,7 +209,7 @@ pub(crate) fn render(r: &Report) -> String {
     }
     let e = &r.expansion;
     row(
-        &mut s,
+        s,
         &[
             "合计".into(),
             String::new(),
@@ -175,11 +223,19 @@ pub(crate) fn render(r: &Report) -> String {
             e.non_negative.to_string(),
         ],
     );
-    s.push_str("</tbody></table>\n<h2>非阴性管处置链</h2>\n");
-    head(&mut s, &["管", "采样点", "结果", "人数", "处置"]);
+    close_table(s);
+}
+
+/// Every non-negative tube and whether its chain of follow-ups is closed.
+fn chains(s: &mut String, r: &Report) {
+    open_section(
+        s,
+        "非阴性管处置链",
+        &["管", "采样点", "结果", "人数", "处置"],
+    );
     for c in &r.chains {
         row(
-            &mut s,
+            s,
             &[
                 c.label(),
                 c.site.clone(),
@@ -197,14 +253,20 @@ pub(crate) fn render(r: &Report) -> String {
             ],
         );
     }
-    s.push_str("</tbody></table>\n<h2>管控区域覆盖</h2>\n");
-    head(
-        &mut s,
+    close_table(s);
+}
+
+/// Coverage of the controlled compounds, followed by the notes that go
+/// with it (areas alerted, lifts below the requirement, what blocks).
+fn coverage(s: &mut String, r: &Report) {
+    open_section(
+        s,
+        "管控区域覆盖",
         &["小区/单位", "应检", "已采", "已说明", "缺", "覆盖", "管控"],
     );
     for c in &r.coverage {
         row(
-            &mut s,
+            s,
             &[
                 c.area.name.clone(),
                 fmt_n(c.roster),
@@ -216,6 +278,13 @@ pub(crate) fn render(r: &Report) -> String {
             ],
         );
     }
+    coverage_notes(s, r);
+    close_table(s);
+}
+
+/// Each note closes the coverage table and opens an empty one after it,
+/// so the page keeps one table per section around the notes.
+fn coverage_notes(s: &mut String, r: &Report) {
     if !r.alerted.is_empty() {
         let _ = write!(
             s,
@@ -244,14 +313,18 @@ pub(crate) fn render(r: &Report) -> String {
             esc(b)
         );
     }
-    s.push_str("</tbody></table>\n<h2>管控</h2>\n");
-    head(
-        &mut s,
+}
+
+/// The static controls and their lifts.
+fn controls(s: &mut String, r: &Report) {
+    open_section(
+        s,
+        "管控",
         &["事件", "管控", "对象", "开始", "解除", "解除人", "原因"],
     );
     for o in &r.controls {
         row(
-            &mut s,
+            s,
             &[
                 format!("#{}", o.incident),
                 o.kind.label_zh().into(),
@@ -263,15 +336,24 @@ pub(crate) fn render(r: &Report) -> String {
             ],
         );
     }
-    s.push_str("</tbody></table>\n<h2>单管复核</h2>\n");
+    close_table(s);
+}
+
+/// The members' single-tube retests, in one line.
+fn retests(s: &mut String, r: &Report) {
     let rt = &r.retests;
     let _ = write!(
         s,
-        "<p>混管成员 {} 人：阴性 {}，灰区 {}，阳性 {}，待出 {}</p>\n<h2>隔离</h2>\n",
+        "<h2>单管复核</h2>\n<p>混管成员 {} 人：阴性 {}，灰区 {}，阳性 {}，待出 {}</p>\n",
         rt.members, rt.negative, rt.grey_zone, rt.positive, rt.pending
     );
-    head(
-        &mut s,
+}
+
+/// The persons on isolation.
+fn isolations(s: &mut String, r: &Report) {
+    open_section(
+        s,
+        "隔离",
         &[
             "姓名",
             "证件号",
@@ -285,7 +367,7 @@ pub(crate) fn render(r: &Report) -> String {
     );
     for iso in &r.isolations {
         row(
-            &mut s,
+            s,
             &[
                 iso.person.name.clone(),
                 iso.person.document_masked.clone(),
@@ -298,9 +380,14 @@ pub(crate) fn render(r: &Report) -> String {
             ],
         );
     }
-    s.push_str("</tbody></table>\n<h2>决定</h2>\n");
-    head(
-        &mut s,
+    close_table(s);
+}
+
+/// The decisions: who proposed, who confirmed, in which role.
+fn decisions(s: &mut String, r: &Report) {
+    open_section(
+        s,
+        "决定",
         &[
             "#",
             "决定",
@@ -315,7 +402,7 @@ pub(crate) fn render(r: &Report) -> String {
     );
     for d in &r.decisions {
         row(
-            &mut s,
+            s,
             &[
                 d.id.to_string(),
                 d.kind.label_zh().into(),
@@ -334,34 +421,45 @@ pub(crate) fn render(r: &Report) -> String {
             ],
         );
     }
-    s.push_str("</tbody></table>\n");
-    if !r.cascades.is_empty() {
-        s.push_str("<h2>关联事件</h2>\n");
-        head(&mut s, &["#", "事件", "病例", "密接", "状态"]);
-        for c in &r.cascades {
-            row(
-                &mut s,
-                &[
-                    c.id.to_string(),
-                    c.title.clone(),
-                    c.case.as_ref().map(|p| p.name.clone()).unwrap_or_default(),
-                    c.contacts.to_string(),
-                    c.status.label_zh().into(),
-                ],
-            );
-        }
-        s.push_str("</tbody></table>\n");
+    close_table(s);
+}
+
+/// The cascade incidents, when there are any.
+fn cascades(s: &mut String, r: &Report) {
+    if r.cascades.is_empty() {
+        return;
     }
-    s.push_str("<h2>任务</h2>\n");
-    head(&mut s, &["任务", "下发", "完成"]);
+    open_section(s, "关联事件", &["#", "事件", "病例", "密接", "状态"]);
+    for c in &r.cascades {
+        row(
+            s,
+            &[
+                c.id.to_string(),
+                c.title.clone(),
+                c.case.as_ref().map(|p| p.name.clone()).unwrap_or_default(),
+                c.contacts.to_string(),
+                c.status.label_zh().into(),
+            ],
+        );
+    }
+    close_table(s);
+}
+
+/// Tasks handed out and done, per kind.
+fn tasks(s: &mut String, r: &Report) {
+    open_section(s, "任务", &["任务", "下发", "完成"]);
     for (k, n, d) in &r.tasks_by_kind {
-        row(&mut s, &[k.label_zh().into(), n.to_string(), d.to_string()]);
+        row(s, &[k.label_zh().into(), n.to_string(), d.to_string()]);
     }
-    s.push_str("</tbody></table>\n<h2>时间线</h2>\n");
-    head(&mut s, &["时间", "事件", "类别", "内容", "记录人"]);
+    close_table(s);
+}
+
+/// Every timeline line of the incident and its cascades.
+fn timeline(s: &mut String, r: &Report) {
+    open_section(s, "时间线", &["时间", "事件", "类别", "内容", "记录人"]);
     for e in &r.timeline {
         row(
-            &mut s,
+            s,
             &[
                 r.clock(e.at),
                 format!("#{}", e.incident),
@@ -371,8 +469,7 @@ pub(crate) fn render(r: &Report) -> String {
             ],
         );
     }
-    s.push_str("</tbody></table>\n</body></html>\n");
-    s
+    close_table(s);
 }
 
 #[cfg(test)]

@@ -2,9 +2,9 @@
 //!
 //! When a pooled tube comes back non-negative the storage layer gathers
 //! what the rules need (the tube's members, their households, compounds,
-//! buildings and affiliations), hands it to [`plan::plan_join`], and writes
-//! the plan it gets back — orders, tasks, members, timeline — in the same
-//! transaction. The retest tubes in that plan come from the pooling
+//! buildings and affiliations), hands it to [`reaction::react`], and writes
+//! the reaction it gets back — orders, tasks, members, timeline — in the
+//! same transaction. The retest tubes in that reaction come from the pooling
 //! decoder for the playbook's stage-2 design ([`stage2`]), which the
 //! storage layer replays as those tubes come back. [`decide`] says which decisions the playbook proposes and
 //! who may confirm them; [`coverage`] rolls the roster up the grid;
@@ -18,8 +18,8 @@ pub mod decide;
 mod html;
 pub mod live;
 pub mod model;
-pub mod plan;
 pub mod playbook;
+pub mod reaction;
 pub mod report;
 pub mod stage2;
 pub mod time;

@@ -1,4 +1,4 @@
-//! The words of outbreak response as types: roles, incident and member
+//! The words of outbreak response as types: responders, incident and member
 //! states, orders, tasks, decisions, timeline entries, coverage marks.
 //!
 //! Every enum has a stable storage name (`as_str`/`parse`) and the word
@@ -45,9 +45,12 @@ macro_rules! words {
 }
 
 words! {
-    /// Who a person acts as. Decisions name the roles that may confirm
-    /// them; until accounts exist the API takes the role from the request.
-    pub enum Role {
+    /// The party responsible in the playbook: who a task is assigned to,
+    /// who may confirm a decision, which grid level reports in place.
+    /// Named apart from the account role (`gridsweep_domain::Responder`); the
+    /// storage names are what the playbook TOML, stored rows and the API
+    /// carry, so they never change.
+    pub enum Responder {
         DistrictCommand = "district_command" / "区疫情指挥部",
         SubDistrict = "sub_district" / "街道办事处",
         Community = "community" / "社区",
@@ -215,7 +218,7 @@ pub struct AreaBrief {
 /// grid worker of 瓦屋李社区第1网格 is "grid_worker @ that grid").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assignee {
-    pub role: Role,
+    pub role: Responder,
     pub area: AreaId,
     pub area_name: String,
 }

@@ -2,7 +2,7 @@
 //! must confirm which decision. Configuration, not code — districts differ
 //! — written in TOML; the defaults follow the 6·13 story.
 
-use crate::model::{DecisionKind, Role};
+use crate::model::{DecisionKind, Responder};
 use crate::stage2::Stage2;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -21,26 +21,26 @@ pub enum PlaybookError {
 #[serde(default, deny_unknown_fields)]
 pub struct ConfirmRules {
     /// Lifting every control and closing: district command (区指挥部).
-    pub lift_and_close: Vec<Role>,
+    pub lift_and_close: Vec<Responder>,
     /// Home isolation of a grey-zone member: the CDC (疾控).
-    pub home_isolation: Vec<Role>,
+    pub home_isolation: Vec<Responder>,
     /// Confirming a case and cascading: the CDC.
-    pub confirm_case: Vec<Role>,
+    pub confirm_case: Vec<Responder>,
 }
 
 impl Default for ConfirmRules {
     fn default() -> Self {
         Self {
-            lift_and_close: vec![Role::DistrictCommand],
-            home_isolation: vec![Role::Cdc],
-            confirm_case: vec![Role::Cdc],
+            lift_and_close: vec![Responder::DistrictCommand],
+            home_isolation: vec![Responder::Cdc],
+            confirm_case: vec![Responder::Cdc],
         }
     }
 }
 
 impl ConfirmRules {
     /// The roles allowed to confirm `kind`.
-    pub fn roles(&self, kind: DecisionKind) -> &[Role] {
+    pub fn roles(&self, kind: DecisionKind) -> &[Responder] {
         match kind {
             DecisionKind::LiftAndClose => &self.lift_and_close,
             DecisionKind::HomeIsolation => &self.home_isolation,
@@ -151,7 +151,7 @@ impl Playbook {
     }
 
     /// Whether `role` may confirm a decision of `kind`.
-    pub fn may_confirm(&self, kind: DecisionKind, role: Role) -> bool {
+    pub fn may_confirm(&self, kind: DecisionKind, role: Responder) -> bool {
         self.confirm.roles(kind).contains(&role)
     }
 
@@ -172,8 +172,8 @@ mod tests {
         assert_eq!(pb.expansion_pool, 20);
         assert_eq!(pb.env_points_per_tube, 10);
         assert_eq!(pb.home_isolation_days, 7);
-        assert!(pb.may_confirm(DecisionKind::LiftAndClose, Role::DistrictCommand));
-        assert!(!pb.may_confirm(DecisionKind::LiftAndClose, Role::GridWorker));
+        assert!(pb.may_confirm(DecisionKind::LiftAndClose, Responder::DistrictCommand));
+        assert!(!pb.may_confirm(DecisionKind::LiftAndClose, Responder::GridWorker));
         assert_eq!(pb.env_tubes_for(80), 8);
         assert_eq!(pb.stage2, Stage2::Dorfman);
     }
@@ -211,7 +211,7 @@ mod tests {
         .unwrap();
         assert_eq!(pb.expansion_pool, 10);
         assert_eq!(pb.home_isolation_days, 14);
-        assert!(pb.may_confirm(DecisionKind::LiftAndClose, Role::Cdc));
+        assert!(pb.may_confirm(DecisionKind::LiftAndClose, Responder::Cdc));
         assert!(Playbook::from_toml("expansion_pool = 7").is_err());
         assert!(Playbook::from_toml("lift_coverage_percent = 101").is_err());
         assert_eq!(

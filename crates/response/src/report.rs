@@ -13,6 +13,7 @@ use gridsweep_domain::pipeline::{Outcome, TubeKind};
 use gridsweep_pooling::{Savings, tests_saved};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
 
 /// An incident's own row, as recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,7 +110,7 @@ pub struct DecisionView {
     pub proposed_by: String,
     pub decided_at: Option<DateTime<Utc>>,
     pub decided_by: Option<String>,
-    pub decided_role: Option<Role>,
+    pub decided_role: Option<Responder>,
     pub note: Option<String>,
     /// A lift confirmed while a controlled compound was below the
     /// playbook's coverage requirement: the reason command gave.
@@ -238,7 +239,7 @@ pub struct CascadeSummary {
 /// When each of the three grid levels reported in place.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mobilisation {
-    pub role: Role,
+    pub role: Responder,
     pub label: String,
     pub at: DateTime<Utc>,
     pub by: String,
@@ -332,30 +333,157 @@ fn tally(tubes: &[&TubeFact], samples: &[&SampleFact]) -> Counts {
 /// Builds the report of `root` and the incidents it cascaded into.
 pub fn build(root: &IncidentData, cascades: &[IncidentData]) -> Report {
     let all: Vec<&IncidentData> = std::iter::once(root).chain(cascades).collect();
-    let expansion_tubes: Vec<&TubeFact> = root
-        .tubes
+    let round = ExpansionRound::of(root);
+    let recorded = Recorded::gather(&all);
+    let isolations = isolations(&all, &recorded.affiliations);
+    let Recorded {
+        members_by_kind,
+        tasks_by_kind,
+        mut decisions,
+        mut timeline,
+        mobilisation,
+        confirmed_cases,
+        affiliations: _,
+    } = recorded;
+    timeline.sort_by_key(|e| e.at);
+    decisions.sort_by_key(|d| (d.proposed_at, d.id));
+    let controls = static_controls(&all);
+    let all_clear_at = all_clear_at(&all, &controls);
+    // A duration is never negative: an all-clear recorded before the
+    // opening (possible only in data older than the server's time checks)
+    // gives no duration rather than a wrong one.
+    let minutes = all_clear_at
+        .map(|t| (t - root.info.opened_at).num_minutes())
+        .filter(|m| *m >= 0);
+    let expansion = round.total;
+    let all_negative = expansion.all_negative();
+    let savings = tests_saved(expansion.people, expansion.tubes);
+    let overrides = overrides(&decisions);
+    let spans_days = spans_days(&timeline, root.info.opened_at, all_clear_at);
+    let mut report = Report {
+        incident: root.info.clone(),
+        trigger: root
+            .tubes
+            .iter()
+            .find(|t| t.role == TubeRole::Trigger)
+            .cloned(),
+        all_clear_at,
+        time_to_all_clear_minutes: minutes,
+        time_to_all_clear: minutes.map(duration_hm),
+        mobilisation,
+        controls,
+        expansion,
+        communities: round.communities,
+        pool: round.pool,
+        all_negative,
+        retests: retest_counts(root),
+        members_by_kind: members_by_kind.into_iter().collect(),
+        tasks_by_kind: tasks_by_kind
+            .into_iter()
+            .map(|(k, (n, d))| (k, n, d))
+            .collect(),
+        decisions,
+        isolations,
+        confirmed_cases,
+        cascades: cascade_summaries(cascades),
+        savings,
+        tubes_awaiting: root
+            .tubes
+            .iter()
+            .filter(|t| t.samples > 0 && t.outcome.is_none())
+            .count() as u64,
+        timeline,
+        chains: all.iter().flat_map(|i| i.chains.iter().cloned()).collect(),
+        coverage: all
+            .iter()
+            .flat_map(|i| i.coverage.iter().cloned())
+            .collect(),
+        blockers: blockers(&all),
+        alerted: alerted(&all),
+        overrides,
+        spans_days,
+        conclusion: String::new(),
+    };
+    report.conclusion = conclusion(&report);
+    report
+}
+
+impl Counts {
+    /// Every tube has a result and none is non-negative (and there was at
+    /// least one).
+    fn all_negative(&self) -> bool {
+        self.resulted == self.tubes + self.env_tubes && self.non_negative == 0 && self.resulted > 0
+    }
+}
+
+/// The static controls of every incident, in order of issue.
+fn static_controls(all: &[&IncidentData]) -> Vec<OrderView> {
+    all.iter()
+        .flat_map(|i| i.orders.iter())
+        .filter(|o| o.kind == OrderKind::StaticControl)
+        .cloned()
+        .collect()
+}
+
+/// The lifts confirmed below the coverage requirement.
+fn overrides(decisions: &[DecisionView]) -> Vec<DecisionView> {
+    decisions
         .iter()
-        .filter(|t| t.role == TubeRole::Expansion)
-        .collect();
-    let expansion_codes: BTreeSet<&str> =
-        expansion_tubes.iter().map(|t| t.barcode.as_str()).collect();
-    let expansion_samples: Vec<&SampleFact> = root
-        .samples
-        .iter()
-        .filter(|s| expansion_codes.contains(s.tube.as_str()))
-        .collect();
-    let expansion = tally(&expansion_tubes, &expansion_samples);
-    let mut by_community: BTreeMap<&str, (Vec<&TubeFact>, BTreeSet<&str>)> = BTreeMap::new();
-    for t in &expansion_tubes {
-        let e = by_community.entry(t.community.as_str()).or_default();
+        .filter(|d| d.override_reason.is_some())
+        .cloned()
+        .collect()
+}
+
+/// The root incident's expansion round: its total, per community (the
+/// story's order: most sampled first) and its pool size.
+struct ExpansionRound {
+    total: Counts,
+    communities: Vec<CommunityCounts>,
+    /// Largest capacity of its human tubes.
+    pool: u32,
+}
+
+impl ExpansionRound {
+    fn of(root: &IncidentData) -> Self {
+        let tubes: Vec<&TubeFact> = root
+            .tubes
+            .iter()
+            .filter(|t| t.role == TubeRole::Expansion)
+            .collect();
+        let codes: BTreeSet<&str> = tubes.iter().map(|t| t.barcode.as_str()).collect();
+        let samples: Vec<&SampleFact> = root
+            .samples
+            .iter()
+            .filter(|s| codes.contains(s.tube.as_str()))
+            .collect();
+        let pool = tubes
+            .iter()
+            .filter(|t| t.kind == TubeKind::Human)
+            .map(|t| t.capacity)
+            .max()
+            .unwrap_or(0);
+        ExpansionRound {
+            total: tally(&tubes, &samples),
+            communities: by_community(&tubes, &samples),
+            pool,
+        }
+    }
+}
+
+/// The expansion tubes' counts per community, most person-times first
+/// (ties: the community sampled first).
+fn by_community(tubes: &[&TubeFact], samples: &[&SampleFact]) -> Vec<CommunityCounts> {
+    let mut grouped: BTreeMap<&str, (Vec<&TubeFact>, BTreeSet<&str>)> = BTreeMap::new();
+    for t in tubes {
+        let e = grouped.entry(t.community.as_str()).or_default();
         e.0.push(t);
         e.1.insert(t.site.as_str());
     }
-    let mut communities: Vec<CommunityCounts> = by_community
+    let mut communities: Vec<CommunityCounts> = grouped
         .into_iter()
         .map(|(community, (tubes, sites))| {
             let codes: BTreeSet<&str> = tubes.iter().map(|t| t.barcode.as_str()).collect();
-            let samples: Vec<&SampleFact> = expansion_samples
+            let samples: Vec<&SampleFact> = samples
                 .iter()
                 .filter(|s| codes.contains(s.tube.as_str()))
                 .copied()
@@ -368,12 +496,11 @@ pub fn build(root: &IncidentData, cascades: &[IncidentData]) -> Report {
         })
         .collect();
     communities.sort_by_key(|c| (std::cmp::Reverse(c.counts.person_times), c.counts.first_at));
-    let pool = expansion_tubes
-        .iter()
-        .filter(|t| t.kind == TubeKind::Human)
-        .map(|t| t.capacity)
-        .max()
-        .unwrap_or(0);
+    communities
+}
+
+/// The single-tube retests of the root incident's members.
+fn retest_counts(root: &IncidentData) -> RetestCounts {
     let mut retests = RetestCounts::default();
     // Everyone retested counts, whatever else they are: a household member
     // found in a reactive tube of their own has a retest task too.
@@ -396,80 +523,99 @@ pub fn build(root: &IncidentData, cascades: &[IncidentData]) -> Report {
             MemberStatus::Traced => {}
         }
     }
-    let mut members_by_kind: BTreeMap<MemberKind, u64> = BTreeMap::new();
-    let mut tasks_by_kind: BTreeMap<TaskKind, (u64, u64)> = BTreeMap::new();
-    let mut decisions = Vec::new();
-    let mut isolations = Vec::new();
-    let mut timeline = Vec::new();
-    let mut mobilisation: Vec<Mobilisation> = Vec::new();
-    let mut confirmed_cases = Vec::new();
-    let mut affiliations: BTreeMap<PersonId, Vec<String>> = BTreeMap::new();
-    for inc in &all {
-        for m in &inc.members {
-            *members_by_kind.entry(m.kind).or_default() += 1;
-            if !m.affiliations.is_empty() {
-                affiliations.insert(m.person.id, m.affiliations.clone());
+    retests
+}
+
+/// What the report gathers from every incident (root first, then its
+/// cascades), before sorting.
+#[derive(Default)]
+struct Recorded {
+    members_by_kind: BTreeMap<MemberKind, u64>,
+    /// Handed out and done, per kind.
+    tasks_by_kind: BTreeMap<TaskKind, (u64, u64)>,
+    decisions: Vec<DecisionView>,
+    timeline: Vec<EntryView>,
+    mobilisation: Vec<Mobilisation>,
+    confirmed_cases: Vec<PersonBrief>,
+    /// Each member's schools and employers, for the isolation list.
+    affiliations: BTreeMap<PersonId, Vec<String>>,
+}
+
+impl Recorded {
+    fn gather(all: &[&IncidentData]) -> Self {
+        let mut r = Recorded::default();
+        for inc in all {
+            for m in &inc.members {
+                *r.members_by_kind.entry(m.kind).or_default() += 1;
+                if !m.affiliations.is_empty() {
+                    r.affiliations.insert(m.person.id, m.affiliations.clone());
+                }
+                if m.status == MemberStatus::Confirmed {
+                    r.confirmed_cases.push(m.person.clone());
+                }
             }
-            if m.status == MemberStatus::Confirmed {
-                confirmed_cases.push(m.person.clone());
+            for t in &inc.tasks {
+                let e = r.tasks_by_kind.entry(t.kind).or_default();
+                e.0 += 1;
+                if t.status == TaskStatus::Done {
+                    e.1 += 1;
+                }
             }
-        }
-        for t in &inc.tasks {
-            let e = tasks_by_kind.entry(t.kind).or_default();
-            e.0 += 1;
-            if t.status == TaskStatus::Done {
-                e.1 += 1;
-            }
-        }
-        decisions.extend(inc.decisions.iter().cloned());
-        timeline.extend(inc.timeline.iter().cloned());
-        for e in &inc.timeline {
-            if e.kind != TimelineKind::Mobilised {
-                continue;
-            }
-            let role = Role::ALL
-                .iter()
-                .copied()
-                .find(|r| e.text.starts_with(r.label_zh()));
+            r.decisions.extend(inc.decisions.iter().cloned());
+            r.timeline.extend(inc.timeline.iter().cloned());
             // Every line is kept: several sub-districts report in place.
-            if let Some(role) = role {
-                mobilisation.push(Mobilisation {
-                    role,
-                    label: role.label_zh().to_string(),
-                    at: e.at,
-                    by: e.actor.clone(),
-                });
-            }
+            r.mobilisation
+                .extend(inc.timeline.iter().filter_map(mobilised));
         }
+        r
     }
-    for inc in &all {
-        for o in &inc.orders {
-            if o.kind != OrderKind::HomeIsolation {
-                continue;
-            }
-            if let Some(p) = &o.person {
-                isolations.push(Isolation {
-                    person: p.clone(),
-                    kind: o.kind,
-                    reason: o.reason.clone(),
-                    starts_at: o.starts_at,
-                    ends_at: o.ends_at,
-                    days: o.ends_at.map(|e| (e - o.starts_at).num_days()),
-                    lifted_at: o.lifted_at,
-                    affiliations: affiliations.get(&p.id).cloned().unwrap_or_default(),
-                });
-            }
-        }
+}
+
+/// A grid level reporting in place, read from its timeline line (which
+/// starts with the level's name).
+fn mobilised(e: &EntryView) -> Option<Mobilisation> {
+    if e.kind != TimelineKind::Mobilised {
+        return None;
     }
-    timeline.sort_by_key(|e| e.at);
-    decisions.sort_by_key(|d| (d.proposed_at, d.id));
-    let controls: Vec<OrderView> = all
+    let role = Responder::ALL
         .iter()
-        .flat_map(|i| i.orders.iter())
-        .filter(|o| o.kind == OrderKind::StaticControl)
-        .cloned()
-        .collect();
-    let cascades_summary: Vec<CascadeSummary> = cascades
+        .copied()
+        .find(|r| e.text.starts_with(r.label_zh()))?;
+    Some(Mobilisation {
+        role,
+        label: role.label_zh().to_string(),
+        at: e.at,
+        by: e.actor.clone(),
+    })
+}
+
+/// Everyone put on home isolation, with their schools and employers.
+fn isolations(
+    all: &[&IncidentData],
+    affiliations: &BTreeMap<PersonId, Vec<String>>,
+) -> Vec<Isolation> {
+    all.iter()
+        .flat_map(|inc| inc.orders.iter())
+        .filter(|o| o.kind == OrderKind::HomeIsolation)
+        .filter_map(|o| {
+            let p = o.person.as_ref()?;
+            Some(Isolation {
+                person: p.clone(),
+                kind: o.kind,
+                reason: o.reason.clone(),
+                starts_at: o.starts_at,
+                ends_at: o.ends_at,
+                days: o.ends_at.map(|e| (e - o.starts_at).num_days()),
+                lifted_at: o.lifted_at,
+                affiliations: affiliations.get(&p.id).cloned().unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// Each cascade in brief: its case and how many contacts it traced.
+fn cascade_summaries(cascades: &[IncidentData]) -> Vec<CascadeSummary> {
+    cascades
         .iter()
         .map(|c| CascadeSummary {
             id: c.info.id,
@@ -483,9 +629,15 @@ pub fn build(root: &IncidentData, cascades: &[IncidentData]) -> Report {
             status: c.info.status,
             opened_at: c.info.opened_at,
         })
-        .collect();
+        .collect()
+}
+
+/// The all-clear: once every incident is closed, the last lift of a
+/// static control (none while one still stands), or the last closing when
+/// no control was ever issued.
+fn all_clear_at(all: &[&IncidentData], controls: &[OrderView]) -> Option<DateTime<Utc>> {
     let everything_closed = all.iter().all(|i| i.info.status == IncidentStatus::Closed);
-    let all_clear_at = if everything_closed && !controls.is_empty() {
+    if everything_closed && !controls.is_empty() {
         controls
             .iter()
             .map(|o| o.lifted_at)
@@ -495,158 +647,130 @@ pub fn build(root: &IncidentData, cascades: &[IncidentData]) -> Report {
         all.iter().filter_map(|i| i.info.closed_at).max()
     } else {
         None
-    };
-    // A duration is never negative: an all-clear recorded before the
-    // opening (possible only in data older than the server's time checks)
-    // gives no duration rather than a wrong one.
-    let minutes = all_clear_at
-        .map(|t| (t - root.info.opened_at).num_minutes())
-        .filter(|m| *m >= 0);
-    let all_negative = expansion.resulted == expansion.tubes + expansion.env_tubes
-        && expansion.non_negative == 0
-        && expansion.resulted > 0;
-    let savings = tests_saved(expansion.people, expansion.tubes);
-    let trigger = root
-        .tubes
-        .iter()
-        .find(|t| t.role == TubeRole::Trigger)
-        .cloned();
-    let chains: Vec<crate::decide::Chain> =
-        all.iter().flat_map(|i| i.chains.iter().cloned()).collect();
-    let coverage: Vec<crate::decide::CompoundCoverage> = all
-        .iter()
-        .flat_map(|i| i.coverage.iter().cloned())
-        .collect();
-    let blockers: Vec<String> = all
-        .iter()
+    }
+}
+
+/// What blocks the all-clear, for each incident still open.
+fn blockers(all: &[&IncidentData]) -> Vec<String> {
+    all.iter()
         .filter(|i| i.info.status == IncidentStatus::Open)
         .flat_map(|i| {
             i.blockers
                 .iter()
                 .map(move |b| format!("#{}：{b}", i.info.id))
         })
-        .collect();
+        .collect()
+}
+
+/// The areas alerted, each once, in order of first alert.
+fn alerted(all: &[&IncidentData]) -> Vec<AreaBrief> {
     let mut alerted: Vec<AreaBrief> = Vec::new();
     for a in all.iter().flat_map(|i| i.alerted.iter()) {
         if !alerted.iter().any(|x| x.id == a.id) {
             alerted.push(a.clone());
         }
     }
-    let overrides: Vec<DecisionView> = decisions
-        .iter()
-        .filter(|d| d.override_reason.is_some())
-        .cloned()
-        .collect();
+    alerted
+}
+
+/// Whether the story runs over more than one calendar day (China clock),
+/// so that its times need their date.
+fn spans_days(
+    timeline: &[EntryView],
+    opened_at: DateTime<Utc>,
+    all_clear_at: Option<DateTime<Utc>>,
+) -> bool {
     let mut instants: Vec<DateTime<Utc>> = timeline.iter().map(|e| e.at).collect();
-    instants.push(root.info.opened_at);
+    instants.push(opened_at);
     instants.extend(all_clear_at);
-    let spans_days = {
-        let day = |t: &DateTime<Utc>| crate::time::local(*t).date_naive();
-        instants.iter().map(day).min() != instants.iter().map(day).max()
-    };
-    let clock = |t: DateTime<Utc>| {
-        if spans_days {
-            crate::time::md_hm(t)
-        } else {
-            hm(t)
-        }
-    };
-    let reactive = chains
+    let day = |t: &DateTime<Utc>| crate::time::local(*t).date_naive();
+    instants.iter().map(day).min() != instants.iter().map(day).max()
+}
+
+/// The report's one sentence: how it ended, or why controls stay.
+fn conclusion(r: &Report) -> String {
+    match (r.all_clear_at, r.confirmed_cases.is_empty()) {
+        (Some(t), true) => all_clear_sentence(r, t),
+        (_, false) => cases_sentence(r),
+        (None, true) if r.blockers.is_empty() => "处置中，管控继续：待指挥部确认解除。".to_string(),
+        (None, true) => format!("处置中，管控继续：{}。", r.blockers.join("；")),
+    }
+}
+
+/// Ended with no case: how the expansion came out, when and how fast, and
+/// any lift confirmed below the coverage requirement.
+fn all_clear_sentence(r: &Report, t: DateTime<Utc>) -> String {
+    let reactive = r
+        .chains
         .iter()
         .filter(|c| c.role != TubeRole::Trigger)
         .count();
-    let conclusion = match (all_clear_at, confirmed_cases.is_empty()) {
-        (Some(t), true) => format!(
-            "扩面筛查{}，{} 解除全部管控并结案，用时 {}。{}",
-            if all_negative {
-                "全部阴性".to_string()
-            } else if reactive > 0 {
-                format!("非阴性 {reactive} 管，处置链均已闭环")
-            } else {
-                "完成".to_string()
-            },
-            clock(t),
-            minutes.map_or_else(|| "—".to_string(), duration_hm),
-            if overrides.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "覆盖率未达预案要求，经指挥部明确理由提前解除：{}。",
-                    overrides
-                        .iter()
-                        .filter_map(|d| d.override_reason.as_deref())
-                        .collect::<Vec<_>>()
-                        .join("；")
-                )
-            }
-        ),
-        (_, false) => {
+    format!(
+        "扩面筛查{}，{} 解除全部管控并结案，用时 {}。{}",
+        if r.all_negative {
+            "全部阴性".to_string()
+        } else if reactive > 0 {
+            format!("非阴性 {reactive} 管，处置链均已闭环")
+        } else {
+            "完成".to_string()
+        },
+        r.clock(t),
+        r.time_to_all_clear_minutes
+            .map_or_else(|| "—".to_string(), duration_hm),
+        if r.overrides.is_empty() {
+            String::new()
+        } else {
             format!(
-                "确诊 {} 例（{}），管控继续；已启动关联事件 {}。",
-                confirmed_cases.len(),
-                confirmed_cases
+                "覆盖率未达预案要求，经指挥部明确理由提前解除：{}。",
+                r.overrides
                     .iter()
-                    .map(|p| p.name.as_str())
+                    .filter_map(|d| d.override_reason.as_deref())
                     .collect::<Vec<_>>()
-                    .join("、"),
-                cascades_summary
-                    .iter()
-                    .map(|c| format!("#{}（密接 {} 人）", c.id, c.contacts))
-                    .collect::<Vec<_>>()
-                    .join("、")
-            ) + &if blockers.is_empty() {
-                String::new()
-            } else {
-                format!("未解除原因：{}。", blockers.join("；"))
-            }
+                    .join("；")
+            )
         }
-        (None, true) if blockers.is_empty() => "处置中，管控继续：待指挥部确认解除。".to_string(),
-        (None, true) => format!("处置中，管控继续：{}。", blockers.join("；")),
-    };
-    Report {
-        incident: root.info.clone(),
-        trigger,
-        all_clear_at,
-        time_to_all_clear_minutes: minutes,
-        time_to_all_clear: minutes.map(duration_hm),
-        mobilisation,
-        controls,
-        expansion,
-        communities,
-        pool,
-        all_negative,
-        retests,
-        members_by_kind: members_by_kind.into_iter().collect(),
-        tasks_by_kind: tasks_by_kind
-            .into_iter()
-            .map(|(k, (n, d))| (k, n, d))
-            .collect(),
-        decisions,
-        isolations,
-        confirmed_cases,
-        cascades: cascades_summary,
-        savings,
-        tubes_awaiting: root
-            .tubes
+    )
+}
+
+/// Confirmed cases: who, the cascades they started, and what blocks.
+fn cases_sentence(r: &Report) -> String {
+    format!(
+        "确诊 {} 例（{}），管控继续；已启动关联事件 {}。",
+        r.confirmed_cases.len(),
+        r.confirmed_cases
             .iter()
-            .filter(|t| t.samples > 0 && t.outcome.is_none())
-            .count() as u64,
-        timeline,
-        chains,
-        coverage,
-        blockers,
-        alerted,
-        overrides,
-        spans_days,
-        conclusion,
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join("、"),
+        r.cascades
+            .iter()
+            .map(|c| format!("#{}（密接 {} 人）", c.id, c.contacts))
+            .collect::<Vec<_>>()
+            .join("、")
+    ) + &if r.blockers.is_empty() {
+        String::new()
+    } else {
+        format!("未解除原因：{}。", r.blockers.join("；"))
     }
 }
 
 impl Report {
     /// The report for a terminal: the story's figures, one per line.
     pub fn to_text(&self) -> String {
-        use std::fmt::Write;
         let mut s = String::new();
+        self.text_opening(&mut s);
+        self.text_sampling(&mut s);
+        self.text_results(&mut s);
+        self.text_coverage(&mut s);
+        self.text_isolations(&mut s);
+        self.text_decisions(&mut s);
+        self.text_notes(&mut s);
+        self.text_ending(&mut s);
+        s
+    }
+
+    /// Title, opening, trigger, grid levels in place and the controls.
+    fn text_opening(&self, s: &mut String) {
         let i = &self.incident;
         let _ = writeln!(s, "事件报告 #{} {}", i.id, i.title);
         let _ = writeln!(
@@ -679,6 +803,10 @@ impl Report {
                 self.opt_clock(o.lifted_at)
             );
         }
+    }
+
+    /// The expansion round in total and per community.
+    fn text_sampling(&self, s: &mut String) {
         let e = &self.expansion;
         let _ = writeln!(
             s,
@@ -707,6 +835,10 @@ impl Report {
                 c.sites.join("、")
             );
         }
+    }
+
+    /// The non-negative tubes' chains, the round's result and the retests.
+    fn text_results(&self, s: &mut String) {
         for c in &self.chains {
             let _ = writeln!(
                 s,
@@ -741,6 +873,10 @@ impl Report {
             "单管复核 {} 人：阴性 {}，灰区 {}，阳性 {}，待出 {}",
             r.members, r.negative, r.grey_zone, r.positive, r.pending
         );
+    }
+
+    /// Coverage of each controlled compound and the areas alerted.
+    fn text_coverage(&self, s: &mut String) {
         for c in &self.coverage {
             let _ = writeln!(
                 s,
@@ -770,6 +906,10 @@ impl Report {
                     .join("、")
             );
         }
+    }
+
+    /// Everyone on home isolation.
+    fn text_isolations(&self, s: &mut String) {
         for iso in &self.isolations {
             let _ = writeln!(
                 s,
@@ -785,6 +925,10 @@ impl Report {
                 }
             );
         }
+    }
+
+    /// The decisions, then the lifts confirmed below the requirement.
+    fn text_decisions(&self, s: &mut String) {
         for d in &self.decisions {
             let _ = writeln!(
                 s,
@@ -811,6 +955,10 @@ impl Report {
                 d.decided_by.as_deref().unwrap_or("")
             );
         }
+    }
+
+    /// Notes on record, what blocks the all-clear, and the cascades.
+    fn text_notes(&self, s: &mut String) {
         // Notes the playbook or command put on record (a contact cap that
         // left residents out, an override and the shortfall it passed).
         for e in self
@@ -834,6 +982,10 @@ impl Report {
                 c.status.label_zh()
             );
         }
+    }
+
+    /// What pooling saved, the all-clear and the conclusion.
+    fn text_ending(&self, s: &mut String) {
         let _ = writeln!(
             s,
             "混采节省检测 {} 管（{} 人 / {} 管，节省 {:.1}%）",
@@ -851,7 +1003,6 @@ impl Report {
             }
         }
         let _ = writeln!(s, "结论：{}", self.conclusion);
-        s
     }
 
     /// A time as the report shows it: `HH:MM`, with the date when the

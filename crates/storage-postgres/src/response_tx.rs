@@ -713,7 +713,7 @@ impl IncidentTx for PgTx<'_, '_> {
                 decided_by: r.get(9),
                 decided_role: role
                     .as_deref()
-                    .map(|s| word(Role::parse, "role", s))
+                    .map(|s| word(Responder::parse, "role", s))
                     .transpose()?,
                 note: r.get(11),
                 override_reason: r.get(12),

@@ -895,7 +895,7 @@ impl IncidentTx for SqliteTx<'_> {
                     decided_role: r
                         .10
                         .as_deref()
-                        .map(|s| word(Role::parse, "role", s))
+                        .map(|s| word(Responder::parse, "role", s))
                         .transpose()?,
                     note: r.11,
                     override_reason: r.12,

@@ -240,7 +240,7 @@ pub(crate) fn advance_blocks(
 pub(crate) fn write_task(
     tx: &mut dyn IncidentTx,
     inc: i64,
-    t: &gridsweep_response::plan::NewTask,
+    t: &gridsweep_response::reaction::NewTask,
     at: DateTime<Utc>,
 ) -> StoreResult<i64> {
     let id = tx.next_id("task")?;

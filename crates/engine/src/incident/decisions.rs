@@ -433,7 +433,7 @@ pub(crate) fn cascade(
     contacts.retain(|c| c.brief.id != case.id);
     let areas = chains(tx, &[&me.household_path])?;
     let chain = chain_of(&me.household_path, &areas);
-    let area = gridsweep_response::plan::compound_of(&chain)
+    let area = gridsweep_response::reaction::compound_of(&chain)
         .cloned()
         .unwrap_or_else(|| parent.area.clone());
     let title = format!("病例 {} 密接处置", case.name);

@@ -28,8 +28,8 @@ pub(crate) use gridsweep_response::decide::{
     Chain, CompoundCoverage, DecisionFact, Facts, MemberFact, TubeTally, blockers, check_confirm,
     evaluate, hard_blockers, retest_status,
 };
-pub(crate) use gridsweep_response::plan::{
-    JoinInput, MemberInput, NewTask, PLAYBOOK_ACTOR, grid_levels, incident_area, plan_join,
+pub(crate) use gridsweep_response::reaction::{
+    JoinInput, MemberInput, NewTask, PLAYBOOK_ACTOR, grid_levels, incident_area, react,
     responsible_for, retest_tube_task, single_retest_task,
 };
 pub(crate) use gridsweep_response::report::{
@@ -52,7 +52,7 @@ pub struct Verdict {
     pub decision: i64,
     pub confirm: bool,
     pub by: String,
-    pub role: Role,
+    pub role: Responder,
     pub at: DateTime<Utc>,
     pub note: Option<String>,
     /// Lifting while a controlled compound is below the playbook's

@@ -352,7 +352,7 @@ pub(crate) fn member_inputs(
     let mut out = Vec::new();
     for p in persons {
         let chain = chain_of(&p.household_path, &areas);
-        if let Some(c) = gridsweep_response::plan::compound_of(&chain) {
+        if let Some(c) = gridsweep_response::reaction::compound_of(&chain) {
             let ids: Vec<AreaId> = ids_of(&p.household_path)
                 .into_iter()
                 .take_while(|id| *id != c.id)
@@ -534,7 +534,7 @@ pub(crate) fn join_persons(
         None => 1,
     };
     let plan = if retest_pool < pb.stage2.retest_pool_size() {
-        plan_join(
+        react(
             &Playbook {
                 stage2: Stage2::Dorfman,
                 ..pb.clone()
@@ -542,7 +542,7 @@ pub(crate) fn join_persons(
             &input,
         )
     } else {
-        plan_join(pb, &input)
+        react(pb, &input)
     };
     let affiliation_names: BTreeMap<PersonId, Vec<String>> = members
         .iter()
@@ -655,7 +655,7 @@ pub(crate) fn join_persons(
         }
         for l in grid_levels(&m.chain) {
             let label = format!("{}（{}）", l.role.label_zh(), l.area_name);
-            if l.role != Role::DistrictCommand
+            if l.role != Responder::DistrictCommand
                 && !notified.iter().any(|t| t.contains(&label))
                 && !levels.iter().any(|x| x.area == l.area)
             {

@@ -19,7 +19,9 @@ use gridsweep_response::AreaBrief;
 use gridsweep_response::coverage::{Coverage, Tally};
 use gridsweep_response::live::LiveStatus;
 use gridsweep_response::report::{DecisionView, IncidentInfo, OrderView, Report, TaskView};
-use gridsweep_response::{DecisionKind, MarkKind, ResponseError, Role, TaskStatus, TimelineKind};
+use gridsweep_response::{
+    DecisionKind, MarkKind, Responder, ResponseError, TaskStatus, TimelineKind,
+};
 use gridsweep_storage::incidents::PersonMark;
 use gridsweep_storage::pipeline::Effects;
 use serde::{Deserialize, Serialize};
@@ -340,7 +342,7 @@ pub struct VerdictBody {
     pub by: Option<String>,
     /// The grid role the decider acts in; must be the account's own.
     #[serde(default)]
-    pub role: Option<Role>,
+    pub role: Option<Responder>,
     #[serde(default)]
     pub at: Option<DateTime<Utc>>,
     #[serde(default)]
@@ -352,16 +354,16 @@ pub struct VerdictBody {
 }
 
 /// The playbook role an account acts in.
-fn acting_role(me: &Principal) -> Result<Role, ApiError> {
+fn acting_role(me: &Principal) -> Result<Responder, ApiError> {
     use gridsweep_domain::Role as Account;
     Ok(match me.role() {
-        Account::Command => Role::DistrictCommand,
-        Account::Cdc => Role::Cdc,
-        Account::Subdistrict => Role::SubDistrict,
-        Account::Community => Role::Community,
-        Account::GridWorker => Role::GridWorker,
-        Account::Sampler => Role::Sampler,
-        Account::Lab => Role::Lab,
+        Account::Command => Responder::DistrictCommand,
+        Account::Cdc => Responder::Cdc,
+        Account::Subdistrict => Responder::SubDistrict,
+        Account::Community => Responder::Community,
+        Account::GridWorker => Responder::GridWorker,
+        Account::Sampler => Responder::Sampler,
+        Account::Lab => Responder::Lab,
         Account::Admin => {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -438,7 +440,7 @@ pub struct NoteBody {
     /// `mobilised` (a grid level reports in place; give `role`) or `note`.
     pub kind: TimelineKind,
     #[serde(default)]
-    pub role: Option<Role>,
+    pub role: Option<Responder>,
     #[serde(default)]
     pub text: String,
     /// A title to print beside the account's name.

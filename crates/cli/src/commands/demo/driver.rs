@@ -11,6 +11,7 @@ use super::followup::follow_up;
 use super::resolve::Resolved;
 use super::scenario::{Decision, Scenario};
 use anyhow::{Result, anyhow};
+use gridsweep_engine::Engine;
 use gridsweep_response::report::Report;
 use gridsweep_server::AppState;
 use gridsweep_storage::Store;
@@ -34,7 +35,7 @@ pub async fn replay(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let mut state = AppState::new(store.clone());
+    let mut state = AppState::new(Engine::new(store.clone()));
     // This server exists for the replay only: times follow the drill's
     // clock, not the server's.
     state.replayed_clock = true;

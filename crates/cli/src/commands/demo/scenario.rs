@@ -5,7 +5,7 @@
 
 use anyhow::{Context, Result, anyhow};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
-use gridsweep_response::Role;
+use gridsweep_response::Responder;
 use serde::Deserialize;
 
 /// A drill scenario (see docs/scenario-format.md).
@@ -137,7 +137,7 @@ pub struct Mobilised {
     /// When the level reported in place.
     pub at: String,
     /// Which grid level.
-    pub role: Role,
+    pub role: Responder,
     /// Who reported.
     pub by: String,
     /// A note for the timeline.
@@ -266,7 +266,7 @@ pub struct Decision {
     /// Who decides.
     pub by: String,
     /// In which role (the CDC's decisions go through the CDC's account).
-    pub role: Role,
+    pub role: Responder,
     /// Confirm (the default) or reject.
     #[serde(default = "yes")]
     pub confirm: bool,
