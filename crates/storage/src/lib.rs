@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+pub mod codec;
 pub mod pipeline;
 pub mod response;
 mod rows;
