@@ -125,9 +125,7 @@ impl PgStore {
                     &[&id, &hash, &must_change],
                 )
                 .map_err(db_err)?;
-            if n == 0 {
-                return Err(StoreError::NotFound(format!("user {id}")));
-            }
+            codec::user_updated(n, id)?;
             tx.execute(
                 "DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2",
                 &[&id, &keep_session],
@@ -152,9 +150,7 @@ impl PgStore {
                     &[&id, &disabled],
                 )
                 .map_err(db_err)?;
-            if n == 0 {
-                return Err(StoreError::NotFound(format!("user {id}")));
-            }
+            codec::user_updated(n, id)?;
             if disabled {
                 tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&id])
                     .map_err(db_err)?;

@@ -114,9 +114,7 @@ impl SqliteStore {
                     params![id, hash, must_change],
                 )
                 .map_err(db_err)?;
-            if n == 0 {
-                return Err(StoreError::NotFound(format!("user {id}")));
-            }
+            codec::user_updated(n as u64, id)?;
             c.execute(
                 "DELETE FROM sessions WHERE user_id = ?1 AND token_hash IS NOT ?2",
                 params![id, keep_session],
@@ -141,9 +139,7 @@ impl SqliteStore {
                     params![id, disabled],
                 )
                 .map_err(db_err)?;
-            if n == 0 {
-                return Err(StoreError::NotFound(format!("user {id}")));
-            }
+            codec::user_updated(n as u64, id)?;
             if disabled {
                 c.execute("DELETE FROM sessions WHERE user_id = ?1", [id])
                     .map_err(db_err)?;

@@ -660,6 +660,15 @@ pub fn user(r: &dyn Columns) -> StoreResult<UserRow> {
     })
 }
 
+/// An update of one user by id must have found the user: no row changed
+/// means no such account, which callers answer with 404.
+pub fn user_updated(rows_changed: u64, id: i64) -> StoreResult<()> {
+    if rows_changed == 0 {
+        return Err(StoreError::NotFound(format!("user {id}")));
+    }
+    Ok(())
+}
+
 /// The api_tokens columns [`api_token`] reads (never the digest).
 pub const TOKEN_COLS: &str = "id, user_id, name, prefix, created_at, expires_at, revoked_at";
 
@@ -881,6 +890,12 @@ mod tests {
             api_token(&Fake::default()),
             Err(StoreError::Backend(_))
         ));
+    }
+
+    #[test]
+    fn updating_no_user_is_not_found() {
+        assert!(user_updated(1, 5).is_ok());
+        assert!(matches!(user_updated(0, 5), Err(StoreError::NotFound(m)) if m == "user 5"));
     }
 
     #[test]
