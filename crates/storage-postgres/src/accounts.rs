@@ -1,135 +1,66 @@
 //! Accounts, sessions, API tokens and the audit trail on PostgreSQL.
 
-use crate::{PERSON_COLS, PgStore, db_err, rows};
+use crate::rows::{self, all, opt};
+use crate::{PERSON_COLS, PgStore, db_err};
 use chrono::{DateTime, Utc};
-use gridsweep_domain::{AreaId, AreaPath, PersonId, Role};
-use gridsweep_storage::stamp::{from_ms, ms};
+use gridsweep_domain::{AreaId, PersonId, Role};
+use gridsweep_storage::codec::{self, AUDIT_COLS, SESSION_COLS, TOKEN_COLS, USER_SELECT};
+use gridsweep_storage::stamp::ms;
 use gridsweep_storage::*;
-use postgres::{GenericClient, Row};
-
-const USER_SELECT: &str = "SELECT u.id, u.username, u.display_name, u.role, u.scope_area, a.path,
-            u.lab, u.password_hash, u.disabled, u.created_at, u.must_change_password
-     FROM users u LEFT JOIN areas a ON a.id = u.scope_area";
-
-const TOKEN_COLS: &str = "id, user_id, name, prefix, created_at, expires_at, revoked_at";
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {e}"))
-}
-
-fn user_row(r: &Row) -> StoreResult<UserRow> {
-    let role: String = r.get(3);
-    let scope_path: Option<String> = r.get(5);
-    Ok(UserRow {
-        id: r.get(0),
-        username: r.get(1),
-        display_name: r.get(2),
-        role: Role::parse(&role).map_err(|e| corrupt("role", e))?,
-        scope_area: r
-            .get::<_, Option<i64>>(4)
-            .map(AreaId::new)
-            .transpose()
-            .map_err(|e| corrupt("scope", e))?,
-        scope_path: scope_path
-            .as_deref()
-            .map(AreaPath::parse)
-            .transpose()
-            .map_err(|e| corrupt("scope path", e))?,
-        lab: r.get(6),
-        password_hash: r.get(7),
-        disabled: r.get(8),
-        must_change_password: r.get(10),
-        created_at: from_ms(r.get(9))?,
-    })
-}
-
-fn token_row(r: &Row) -> StoreResult<ApiTokenRow> {
-    Ok(ApiTokenRow {
-        id: r.get(0),
-        user_id: r.get(1),
-        name: r.get(2),
-        prefix: r.get(3),
-        created_at: from_ms(r.get(4))?,
-        expires_at: from_ms(r.get(5))?,
-        revoked_at: r.get::<_, Option<i64>>(6).map(from_ms).transpose()?,
-    })
-}
-
-fn audit_row(r: &Row) -> StoreResult<AuditRow> {
-    let role: Option<String> = r.get(4);
-    Ok(AuditRow {
-        id: r.get(0),
-        entry: NewAudit {
-            at: from_ms(r.get(1))?,
-            actor_id: r.get(2),
-            actor: r.get(3),
-            role: role
-                .as_deref()
-                .map(Role::parse)
-                .transpose()
-                .map_err(|e| corrupt("role", e))?,
-            action: r.get(5),
-            target: r.get(6),
-            detail: r.get(7),
-            address: r.get(8),
-        },
-    })
-}
+use postgres::GenericClient;
 
 fn load_user(c: &mut impl GenericClient, id: i64) -> StoreResult<Option<UserRow>> {
-    c.query_opt(&format!("{USER_SELECT} WHERE u.id = $1"), &[&id])
-        .map_err(db_err)?
-        .map(|r| user_row(&r))
-        .transpose()
+    let row = c
+        .query_opt(&format!("{USER_SELECT} WHERE u.id = $1"), &[&id])
+        .map_err(db_err)?;
+    opt(row, codec::user)
 }
 
 fn load_token(c: &mut impl GenericClient, id: i64) -> StoreResult<Option<ApiTokenRow>> {
-    c.query_opt(
-        &format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE id = $1"),
-        &[&id],
-    )
-    .map_err(db_err)?
-    .map(|r| token_row(&r))
-    .transpose()
+    let row = c
+        .query_opt(
+            &format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE id = $1"),
+            &[&id],
+        )
+        .map_err(db_err)?;
+    opt(row, codec::api_token)
 }
 
 impl PgStore {
     pub(crate) fn person_by_id(&self, id: PersonId) -> StoreResult<Option<PersonRecord>> {
         self.with(|c| {
-            let found = c
+            let row = c
                 .query_opt(
                     &format!("SELECT {PERSON_COLS} FROM persons WHERE id = $1"),
                     &[&id.0],
                 )
-                .map_err(db_err)?
-                .map(|r| rows::person(&r))
-                .transpose()?;
+                .map_err(db_err)?;
+            let found = opt(row, codec::person_record)?;
             Ok(rows::with_affiliations(c, found.into_iter().collect())?.pop())
         })
     }
 
     pub(crate) fn site_by_id(&self, id: i64) -> StoreResult<Option<SiteRecord>> {
         self.with(|c| {
-            c.query_opt(
-                "SELECT id, area_id, kind, name FROM sites WHERE id = $1",
-                &[&id],
-            )
-            .map_err(db_err)?
-            .map(|r| rows::site(&r))
-            .transpose()
+            let row = c
+                .query_opt(
+                    "SELECT id, area_id, kind, name FROM sites WHERE id = $1",
+                    &[&id],
+                )
+                .map_err(db_err)?;
+            opt(row, codec::site_record)
         })
     }
 
     pub(crate) fn tubes_of_box(&self, box_barcode: &str) -> StoreResult<Vec<String>> {
         self.with(|c| {
-            Ok(c.query(
-                "SELECT barcode FROM tubes WHERE box_barcode = $1 ORDER BY barcode",
-                &[&box_barcode],
-            )
-            .map_err(db_err)?
-            .iter()
-            .map(|r| r.get(0))
-            .collect())
+            let rows = c
+                .query(
+                    "SELECT barcode FROM tubes WHERE box_barcode = $1 ORDER BY barcode",
+                    &[&box_barcode],
+                )
+                .map_err(db_err)?;
+            all(&rows, |r| r.text("barcode"))
         })
     }
 
@@ -161,23 +92,22 @@ impl PgStore {
 
     pub(crate) fn user_named(&self, username: &str) -> StoreResult<Option<UserRow>> {
         self.with(|c| {
-            c.query_opt(
-                &format!("{USER_SELECT} WHERE u.username = $1"),
-                &[&username],
-            )
-            .map_err(db_err)?
-            .map(|r| user_row(&r))
-            .transpose()
+            let row = c
+                .query_opt(
+                    &format!("{USER_SELECT} WHERE u.username = $1"),
+                    &[&username],
+                )
+                .map_err(db_err)?;
+            opt(row, codec::user)
         })
     }
 
     pub(crate) fn all_users(&self) -> StoreResult<Vec<UserRow>> {
         self.with(|c| {
-            c.query(&format!("{USER_SELECT} ORDER BY u.id"), &[])
-                .map_err(db_err)?
-                .iter()
-                .map(user_row)
-                .collect()
+            let rows = c
+                .query(&format!("{USER_SELECT} ORDER BY u.id"), &[])
+                .map_err(db_err)?;
+            all(&rows, codec::user)
         })
     }
 
@@ -195,9 +125,7 @@ impl PgStore {
                     &[&id, &hash, &must_change],
                 )
                 .map_err(db_err)?;
-            if n == 0 {
-                return Err(StoreError::NotFound(format!("user {id}")));
-            }
+            codec::user_updated(n, id)?;
             tx.execute(
                 "DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2",
                 &[&id, &keep_session],
@@ -222,9 +150,7 @@ impl PgStore {
                     &[&id, &disabled],
                 )
                 .map_err(db_err)?;
-            if n == 0 {
-                return Err(StoreError::NotFound(format!("user {id}")));
-            }
+            codec::user_updated(n, id)?;
             if disabled {
                 tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&id])
                     .map_err(db_err)?;
@@ -263,23 +189,15 @@ impl PgStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<SessionRow>> {
         self.with(|c| {
-            c.query_opt(
-                "SELECT token_hash, user_id, csrf_token, created_at, expires_at, address
-                 FROM sessions WHERE token_hash = $1 AND expires_at > $2",
-                &[&token_hash, &ms(now)],
-            )
-            .map_err(db_err)?
-            .map(|r| {
-                Ok(SessionRow {
-                    token_hash: r.get(0),
-                    user_id: r.get(1),
-                    csrf_token: r.get(2),
-                    created_at: from_ms(r.get(3))?,
-                    expires_at: from_ms(r.get(4))?,
-                    address: r.get(5),
-                })
-            })
-            .transpose()
+            let row = c
+                .query_opt(
+                    &format!(
+                        "SELECT {SESSION_COLS} FROM sessions WHERE token_hash = $1 AND expires_at > $2"
+                    ),
+                    &[&token_hash, &ms(now)],
+                )
+                .map_err(db_err)?;
+            opt(row, codec::session)
         })
     }
 
@@ -318,29 +236,28 @@ impl PgStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<ApiTokenRow>> {
         self.with(|c| {
-            c.query_opt(
-                &format!(
-                    "SELECT {TOKEN_COLS} FROM api_tokens
-                     WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2"
-                ),
-                &[&token_hash, &ms(now)],
-            )
-            .map_err(db_err)?
-            .map(|r| token_row(&r))
-            .transpose()
+            let row = c
+                .query_opt(
+                    &format!(
+                        "SELECT {TOKEN_COLS} FROM api_tokens
+                         WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2"
+                    ),
+                    &[&token_hash, &ms(now)],
+                )
+                .map_err(db_err)?;
+            opt(row, codec::api_token)
         })
     }
 
     pub(crate) fn all_tokens(&self) -> StoreResult<Vec<ApiTokenRow>> {
         self.with(|c| {
-            c.query(
-                &format!("SELECT {TOKEN_COLS} FROM api_tokens ORDER BY id"),
-                &[],
-            )
-            .map_err(db_err)?
-            .iter()
-            .map(token_row)
-            .collect()
+            let rows = c
+                .query(
+                    &format!("SELECT {TOKEN_COLS} FROM api_tokens ORDER BY id"),
+                    &[],
+                )
+                .map_err(db_err)?;
+            all(&rows, codec::api_token)
         })
     }
 
@@ -379,26 +296,26 @@ impl PgStore {
 
     pub(crate) fn query_audit(&self, f: &AuditFilter) -> StoreResult<Vec<AuditRow>> {
         self.with(|c| {
-            c.query(
-                "SELECT id, at, actor_id, actor, role, action, target, detail, address
-                 FROM audit_log
+            let rows = c
+                .query(
+                    &format!(
+                        "SELECT {AUDIT_COLS} FROM audit_log
                  WHERE ($1::text IS NULL OR actor = $1) AND ($2::text IS NULL OR action = $2)
                    AND ($3::text IS NULL OR target = $3)
                    AND ($4::bigint IS NULL OR at >= $4) AND ($5::bigint IS NULL OR at < $5)
-                 ORDER BY id DESC LIMIT $6",
-                &[
-                    &f.actor,
-                    &f.action,
-                    &f.target,
-                    &f.since.map(ms),
-                    &f.until.map(ms),
-                    &i64::from(f.limit),
-                ],
-            )
-            .map_err(db_err)?
-            .iter()
-            .map(audit_row)
-            .collect()
+                 ORDER BY id DESC LIMIT $6"
+                    ),
+                    &[
+                        &f.actor,
+                        &f.action,
+                        &f.target,
+                        &f.since.map(ms),
+                        &f.until.map(ms),
+                        &i64::from(f.limit),
+                    ],
+                )
+                .map_err(db_err)?;
+            all(&rows, codec::audit)
         })
     }
 }

@@ -1,79 +1,36 @@
 //! [`PipelineTx`] over a PostgreSQL transaction.
 
 use crate::db_err;
+use crate::rows::{Cols, all, opt};
 use chrono::Utc;
-use gridsweep_domain::pipeline::{CtValues, Outcome, TubeKind, TubeStatus};
-use gridsweep_domain::{AreaId, AreaPath, DocumentKind, PersonId};
+use gridsweep_domain::{AreaPath, DocumentKind, PersonId};
+use gridsweep_storage::StoreResult;
+use gridsweep_storage::codec::{self, ROUND_COLS, js};
+pub use gridsweep_storage::codec::{RESULT_COLS, TUBE_COLS};
 use gridsweep_storage::pipeline::*;
-use gridsweep_storage::stamp::{from_ms, ms, opt_ms};
-use gridsweep_storage::{StoreError, StoreResult};
+use gridsweep_storage::stamp::ms;
 use postgres::{GenericClient, Row};
 
-fn corrupt(what: &str, v: &str) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {v}"))
-}
-
-fn to_u32(v: i32) -> u32 {
-    u32::try_from(v).unwrap_or(0)
-}
-
+/// A `u32` for an `INTEGER` column.
 fn to_i32(v: u32) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
 }
 
-/// Tube columns in the order [`tube_row`] reads them.
-pub const TUBE_COLS: &str = "barcode, round_id, site_id, kind, status, capacity, samples, \
-     opened_at, opened_by, sealed_at, box_barcode, received_at, received_by, resulted_at";
-
 /// Reads a `TUBE_COLS` row.
 pub fn tube_row(r: &Row) -> StoreResult<TubeRow> {
-    let kind: String = r.get(3);
-    let status: String = r.get(4);
-    Ok(TubeRow {
-        barcode: r.get(0),
-        round: r.get(1),
-        site: r.get(2),
-        kind: TubeKind::parse(&kind).ok_or_else(|| corrupt("tube kind", &kind))?,
-        status: TubeStatus::parse(&status).ok_or_else(|| corrupt("tube status", &status))?,
-        capacity: to_u32(r.get(5)),
-        samples: to_u32(r.get(6)),
-        opened_at: from_ms(r.get(7))?,
-        opened_by: r.get(8),
-        sealed_at: opt_ms(r.get(9))?,
-        box_barcode: r.get(10),
-        received_at: opt_ms(r.get(11))?,
-        received_by: r.get(12),
-        resulted_at: opt_ms(r.get(13))?,
-    })
+    codec::tube(&Cols(r))
 }
-
-/// Result columns in the order [`result_row`] reads them.
-pub const RESULT_COLS: &str =
-    "tube, outcome, ct_orf1ab, ct_n, grey_zone, posted_at, posted_by, correction, current";
 
 /// Reads a `RESULT_COLS` row.
 pub fn result_row(r: &Row) -> StoreResult<ResultRow> {
-    let outcome: String = r.get(1);
-    Ok(ResultRow {
-        tube: r.get(0),
-        outcome: Outcome::parse(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
-        ct: CtValues {
-            orf1ab: r.get(2),
-            n: r.get(3),
-        },
-        grey_zone: r.get(4),
-        posted_at: from_ms(r.get(5))?,
-        posted_by: r.get(6),
-        correction: r.get(7),
-        current: r.get(8),
-    })
+    codec::result(&Cols(r))
 }
 
 /// A round and its areas.
 pub fn load_round(c: &mut impl GenericClient, id: i64) -> StoreResult<Option<RoundRow>> {
     let Some(r) = c
         .query_opt(
-            "SELECT id, name, pool_size, starts_at, ends_at, closed FROM rounds WHERE id = $1",
+            &format!("SELECT {ROUND_COLS} FROM rounds WHERE id = $1"),
             &[&id],
         )
         .map_err(db_err)?
@@ -85,34 +42,13 @@ pub fn load_round(c: &mut impl GenericClient, id: i64) -> StoreResult<Option<Rou
             "SELECT area_id FROM round_areas WHERE round_id = $1 ORDER BY area_id",
             &[&id],
         )
-        .map_err(db_err)?
-        .iter()
-        .map(|a| AreaId::new(a.get(0)).map_err(|e| StoreError::Corrupt(e.to_string())))
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Some(RoundRow {
-        id: r.get(0),
-        name: r.get(1),
-        pool_size: to_u32(r.get(2)),
-        starts_at: from_ms(r.get(3))?,
-        ends_at: from_ms(r.get(4))?,
-        closed: r.get(5),
-        areas,
-    }))
+        .map_err(db_err)?;
+    let areas = all(&areas, |a| codec::area_id(a.int("area_id")?))?;
+    codec::round(&Cols(&r), areas).map(Some)
 }
 
 /// The pipeline primitives inside one PostgreSQL transaction.
 pub struct PgTx<'a, 'b>(pub &'a mut postgres::Transaction<'b>);
-
-fn event_row(r: &Row) -> StoreResult<StoredEvent> {
-    let command: String = r.get(2);
-    let state: String = r.get(3);
-    Ok(StoredEvent {
-        seq: r.get(0),
-        at: from_ms(r.get(1))?,
-        command: serde_json::from_str(&command).map_err(|e| corrupt("command", &e.to_string()))?,
-        state: serde_json::from_str(&state).map_err(|e| corrupt("state", &e.to_string()))?,
-    })
-}
 
 impl PipelineTx for PgTx<'_, '_> {
     fn round(&mut self, id: i64) -> StoreResult<Option<RoundRow>> {
@@ -120,33 +56,25 @@ impl PipelineTx for PgTx<'_, '_> {
     }
 
     fn site(&mut self, id: i64) -> StoreResult<Option<SiteRow>> {
-        self.0
+        let row = self
+            .0
             .query_opt(
                 "SELECT id, area_id, direct_results FROM sites WHERE id = $1",
                 &[&id],
             )
-            .map_err(db_err)?
-            .map(|r| {
-                Ok(SiteRow {
-                    id: r.get(0),
-                    area: AreaId::new(r.get(1)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    direct_results: r.get(2),
-                })
-            })
-            .transpose()
+            .map_err(db_err)?;
+        opt(row, codec::site_row)
     }
 
     fn site_area_path(&mut self, site: i64) -> StoreResult<Option<AreaPath>> {
-        self.0
+        let row = self
+            .0
             .query_opt(
                 "SELECT a.path FROM sites s JOIN areas a ON a.id = s.area_id WHERE s.id = $1",
                 &[&site],
             )
-            .map_err(db_err)?
-            .map(|r| {
-                AreaPath::parse(r.get::<_, &str>(0)).map_err(|e| StoreError::Corrupt(e.to_string()))
-            })
-            .transpose()
+            .map_err(db_err)?;
+        opt(row, |r| codec::area_path(&r.text("path")?))
     }
 
     fn tube(&mut self, barcode: &str) -> StoreResult<Option<TubeRow>> {
@@ -156,7 +84,8 @@ impl PipelineTx for PgTx<'_, '_> {
                 &[&barcode],
             )
             .map_err(db_err)?
-            .map(|r| tube_row(&r))
+            .as_ref()
+            .map(tube_row)
             .transpose()
     }
 
@@ -212,14 +141,14 @@ impl PipelineTx for PgTx<'_, '_> {
         kind: DocumentKind,
         number: &str,
     ) -> StoreResult<Option<PersonId>> {
-        Ok(self
+        let row = self
             .0
             .query_opt(
                 "SELECT id FROM persons WHERE doc_number = $1 AND doc_kind = $2",
                 &[&number, &kind.as_str()],
             )
-            .map_err(db_err)?
-            .map(|r| PersonId(r.get(0))))
+            .map_err(db_err)?;
+        opt(row, |r| Ok(PersonId(r.int("id")?)))
     }
 
     fn has_sample(
@@ -271,22 +200,14 @@ impl PipelineTx for PgTx<'_, '_> {
     }
 
     fn box_row(&mut self, barcode: &str) -> StoreResult<Option<BoxRow>> {
-        self.0
+        let row = self
+            .0
             .query_opt(
                 "SELECT barcode, status, created_at, handed_over_at FROM boxes WHERE barcode = $1",
                 &[&barcode],
             )
-            .map_err(db_err)?
-            .map(|r| {
-                let status: String = r.get(1);
-                Ok(BoxRow {
-                    barcode: r.get(0),
-                    status: BoxStatus::parse(&status).ok_or_else(|| corrupt("box", &status))?,
-                    created_at: from_ms(r.get(2))?,
-                    handed_over_at: opt_ms(r.get(3))?,
-                })
-            })
-            .transpose()
+            .map_err(db_err)?;
+        opt(row, codec::box_row)
     }
 
     fn upsert_box(&mut self, b: &BoxRow) -> StoreResult<()> {
@@ -307,16 +228,14 @@ impl PipelineTx for PgTx<'_, '_> {
     }
 
     fn tubes_in_box(&mut self, barcode: &str) -> StoreResult<Vec<String>> {
-        Ok(self
+        let rows = self
             .0
             .query(
                 "SELECT barcode FROM tubes WHERE box_barcode = $1 ORDER BY barcode",
                 &[&barcode],
             )
-            .map_err(db_err)?
-            .iter()
-            .map(|r| r.get(0))
-            .collect())
+            .map_err(db_err)?;
+        all(&rows, |r| r.text("barcode"))
     }
 
     fn current_result(&mut self, tube: &str) -> StoreResult<Option<ResultRow>> {
@@ -326,7 +245,8 @@ impl PipelineTx for PgTx<'_, '_> {
                 &[&tube],
             )
             .map_err(db_err)?
-            .map(|r| result_row(&r))
+            .as_ref()
+            .map(result_row)
             .transpose()
     }
 
@@ -357,15 +277,14 @@ impl PipelineTx for PgTx<'_, '_> {
     }
 
     fn device_cursor(&mut self, device: &str) -> StoreResult<i64> {
-        Ok(self
+        let row = self
             .0
             .query_opt(
                 "SELECT next_seq FROM device_cursors WHERE device_id = $1 FOR UPDATE",
                 &[&device],
             )
-            .map_err(db_err)?
-            .map(|r| r.get(0))
-            .unwrap_or(1))
+            .map_err(db_err)?;
+        Ok(opt(row, |r| r.int("next_seq"))?.unwrap_or(1))
     }
 
     fn set_device_cursor(&mut self, device: &str, next_seq: i64) -> StoreResult<()> {
@@ -380,21 +299,18 @@ impl PipelineTx for PgTx<'_, '_> {
     }
 
     fn device_event(&mut self, device: &str, seq: i64) -> StoreResult<Option<StoredEvent>> {
-        self.0
+        let row = self
+            .0
             .query_opt(
                 "SELECT seq, at, command, state FROM device_events WHERE device_id = $1 AND seq = $2",
                 &[&device, &seq],
             )
-            .map_err(db_err)?
-            .map(|r| event_row(&r))
-            .transpose()
+            .map_err(db_err)?;
+        opt(row, codec::event)
     }
 
     fn put_device_event(&mut self, device: &str, e: &StoredEvent) -> StoreResult<()> {
-        let command = serde_json::to_string(&e.command)
-            .map_err(|err| StoreError::Backend(err.to_string()))?;
-        let state =
-            serde_json::to_string(&e.state).map_err(|err| StoreError::Backend(err.to_string()))?;
+        let (command, state) = (js(&e.command)?, js(&e.state)?);
         self.0
             .execute(
                 "INSERT INTO device_events(device_id, seq, at, command, state, received_at)
@@ -422,15 +338,7 @@ impl PipelineTx for PgTx<'_, '_> {
                 &[&device, &from_seq],
             )
             .map_err(db_err)?;
-        let mut out = Vec::new();
-        for (expect, r) in (from_seq..).zip(&rows) {
-            let e = event_row(r)?;
-            if e.seq != expect || e.state != EventState::Pending {
-                break;
-            }
-            out.push(e);
-        }
-        Ok(out)
+        codec::pending_run(from_seq, rows.iter().map(|r| codec::event(&Cols(r))))
     }
 
     fn savepoint(&mut self) -> StoreResult<()> {

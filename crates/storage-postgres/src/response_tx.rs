@@ -2,111 +2,27 @@
 
 use crate::db_err;
 use crate::pipeline_tx::{PgTx, TUBE_COLS, tube_row};
+use crate::rows::{all, opt};
 use chrono::{DateTime, Utc};
-use gridsweep_domain::{AffiliationKind, AreaId, AreaLevel, AreaPath, PersonId};
+use gridsweep_domain::{AreaId, AreaLevel, AreaPath, PersonId};
 use gridsweep_response::coverage::RosterEntry;
 use gridsweep_response::decide::TubeTally;
 use gridsweep_response::report::{
     DecisionView, EntryView, IncidentInfo, MemberView, OrderView, SampleFact, TaskView, TubeRole,
 };
 use gridsweep_response::*;
-use gridsweep_storage::incidents::{
-    IncidentTx, PersonFact, PersonMark, PoolBlock, RoundTube, mask_doc,
+use gridsweep_storage::codec::{
+    self, Columns, DECISION_COLS, INCIDENT_COLS, MEMBER_COLS, ORDER_COLS, PERSON_FACT_COLS,
+    TASK_COLS, js, opt_js, tube_role_word,
 };
+use gridsweep_storage::incidents::{IncidentTx, PersonFact, PersonMark, PoolBlock, RoundTube};
 use gridsweep_storage::pipeline::{NewRound, PipelineTx};
-use gridsweep_storage::stamp::{from_ms, ms, opt_ms};
+use gridsweep_storage::stamp::ms;
 use gridsweep_storage::{StoreError, StoreResult};
 use postgres::Row;
 use postgres::types::ToSql;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 type P<'a> = &'a (dyn ToSql + Sync);
-
-fn js<T: Serialize>(v: &T) -> StoreResult<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::Backend(e.to_string()))
-}
-
-fn unjs<T: DeserializeOwned>(s: &str) -> StoreResult<T> {
-    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("json: {e}")))
-}
-
-fn opt_js<T: Serialize>(v: &Option<T>) -> StoreResult<Option<String>> {
-    v.as_ref().map(js).transpose()
-}
-
-fn opt_unjs<T: DeserializeOwned>(s: Option<String>) -> StoreResult<Option<T>> {
-    s.as_deref().map(unjs).transpose()
-}
-
-fn word<T>(parse: fn(&str) -> Option<T>, what: &str, s: &str) -> StoreResult<T> {
-    parse(s).ok_or_else(|| StoreError::Corrupt(format!("{what}: {s}")))
-}
-
-fn area_id(v: i64) -> StoreResult<AreaId> {
-    AreaId::new(v).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn area_path(s: &str) -> StoreResult<AreaPath> {
-    AreaPath::parse(s).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn level(s: &str) -> StoreResult<AreaLevel> {
-    AreaLevel::parse(s).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn role_word(r: TubeRole) -> &'static str {
-    match r {
-        TubeRole::Trigger => "trigger",
-        TubeRole::Expansion => "expansion",
-        TubeRole::Retest => "retest",
-    }
-}
-
-fn role_of(s: &str) -> StoreResult<TubeRole> {
-    match s {
-        "trigger" => Ok(TubeRole::Trigger),
-        "expansion" => Ok(TubeRole::Expansion),
-        "retest" => Ok(TubeRole::Retest),
-        other => Err(StoreError::Corrupt(format!("tube role {other}"))),
-    }
-}
-
-const PERSON_FACT_COLS: &str = "id, name, doc_kind, doc_number, household_id, area_path";
-const INCIDENT_COLS: &str = "id, parent_id, title, area, status, opened_at, closed_at, \
-     trigger_tube, case_person, expansion_round, retest_round";
-const ORDER_COLS: &str = "id, incident_id, kind, area, person, starts_at, ends_at, ordered_by, \
-     reason, lifted_at, lifted_by";
-const TASK_COLS: &str = "id, incident_id, kind, title, area, person, assignee, target, status, \
-     created_at, done_at, done_by";
-const DECISION_COLS: &str = "id, incident_id, kind, person, status, reason, proposed_at, \
-     proposed_by, decided_at, decided_by, decided_role, note, override_reason";
-
-fn incident_of(r: &Row) -> StoreResult<IncidentInfo> {
-    let area: String = r.get(3);
-    let status: String = r.get(4);
-    Ok(IncidentInfo {
-        id: r.get(0),
-        parent: r.get(1),
-        title: r.get(2),
-        area: unjs(&area)?,
-        status: word(IncidentStatus::parse, "incident status", &status)?,
-        opened_at: from_ms(r.get(5))?,
-        closed_at: opt_ms(r.get(6))?,
-        trigger_tube: r.get(7),
-        case: opt_unjs(r.get(8))?,
-        expansion_round: r.get(9),
-        retest_round: r.get(10),
-    })
-}
-
-fn sample_of(r: &Row) -> StoreResult<SampleFact> {
-    Ok(SampleFact {
-        tube: r.get(0),
-        person: r.get::<_, Option<i64>>(1).map(PersonId),
-        at: from_ms(r.get(2))?,
-    })
-}
 
 impl PgTx<'_, '_> {
     fn q(&mut self, sql: &str, p: &[P<'_>]) -> StoreResult<Vec<Row>> {
@@ -121,40 +37,37 @@ impl PgTx<'_, '_> {
         self.0.execute(sql, p).map_err(db_err)
     }
 
+    /// Every row of `sql` for `p`, decoded by `f`.
+    fn rows<T>(
+        &mut self,
+        sql: &str,
+        p: &[P<'_>],
+        f: impl Fn(&dyn Columns) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        all(&self.q(sql, p)?, f)
+    }
+
+    /// The row of `sql` for `p`, if any, decoded by `f`.
+    fn row<T>(
+        &mut self,
+        sql: &str,
+        p: &[P<'_>],
+        f: impl Fn(&dyn Columns) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        let row = self.q1(sql, p)?;
+        opt(row, f)
+    }
+
     fn facts(&mut self, sql: &str, p: &[P<'_>]) -> StoreResult<Vec<PersonFact>> {
-        let rows = self.q(sql, p)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let id: i64 = r.get(0);
-            let kind: String = r.get(2);
-            let number: String = r.get(3);
-            let path: String = r.get(5);
-            let affiliations = self
-                .q(
-                    "SELECT area_id, kind FROM affiliations WHERE person_id = $1 ORDER BY area_id",
-                    &[&id],
-                )?
-                .iter()
-                .map(|a| {
-                    let k: String = a.get(1);
-                    Ok((
-                        area_id(a.get(0))?,
-                        word(AffiliationKind::parse, "affiliation", &k)?,
-                    ))
-                })
-                .collect::<StoreResult<Vec<_>>>()?;
-            out.push(PersonFact {
-                brief: PersonBrief {
-                    id: PersonId(id),
-                    name: r.get(1),
-                    document_masked: mask_doc(&kind, &number),
-                },
-                household: area_id(r.get(4))?,
-                household_path: area_path(&path)?,
-                affiliations,
-            });
+        let mut facts = self.rows(sql, p, |r| codec::person_fact(r, Vec::new()))?;
+        for f in &mut facts {
+            f.affiliations = self.rows(
+                "SELECT area_id, kind FROM affiliations WHERE person_id = $1 ORDER BY area_id",
+                &[&f.brief.id.0],
+                codec::fact_affiliation,
+            )?;
         }
-        Ok(out)
+        Ok(facts)
     }
 }
 
@@ -180,7 +93,8 @@ impl IncidentTx for PgTx<'_, '_> {
                 &[&barcode],
             )
             .map_err(db_err)?
-            .map(|r| tube_row(&r))
+            .as_ref()
+            .map(tube_row)
             .transpose()
     }
 
@@ -198,14 +112,11 @@ impl IncidentTx for PgTx<'_, '_> {
     }
 
     fn tube_persons(&mut self, tube: &str) -> StoreResult<Vec<PersonId>> {
-        Ok(self
-            .q(
-                "SELECT person_id FROM samples WHERE tube = $1 AND person_id IS NOT NULL ORDER BY id",
-                &[&tube],
-            )?
-            .iter()
-            .map(|r| PersonId(r.get(0)))
-            .collect())
+        self.rows(
+            "SELECT person_id FROM samples WHERE tube = $1 AND person_id IS NOT NULL ORDER BY id",
+            &[&tube],
+            |r| Ok(PersonId(r.int("person_id")?)),
+        )
     }
 
     fn person_facts(&mut self, ids: &[PersonId]) -> StoreResult<Vec<PersonFact>> {
@@ -240,69 +151,43 @@ impl IncidentTx for PgTx<'_, '_> {
 
     fn area_briefs(&mut self, ids: &[AreaId]) -> StoreResult<Vec<(AreaBrief, AreaPath)>> {
         let raw: Vec<i64> = ids.iter().map(|i| i.get()).collect();
-        let rows = self.q(
+        self.rows(
             "SELECT id, level, name, path FROM areas WHERE id = ANY($1)",
             &[&raw],
-        )?;
-        rows.iter()
-            .map(|r| {
-                let l: String = r.get(1);
-                let p: String = r.get(3);
+            |r| {
                 Ok((
-                    AreaBrief {
-                        id: area_id(r.get(0))?,
-                        level: level(&l)?,
-                        name: r.get(2),
-                    },
-                    area_path(&p)?,
+                    codec::area_brief(r, None)?,
+                    codec::area_path(&r.text("path")?)?,
                 ))
-            })
-            .collect()
+            },
+        )
     }
 
     fn areas_under(&mut self, path: &AreaPath, lv: AreaLevel) -> StoreResult<Vec<AreaBrief>> {
         let hi = path.range_end();
-        let rows = self.q(
+        self.rows(
             "SELECT id, name FROM areas WHERE path >= $1 AND path < $2 AND level = $3 ORDER BY id",
             &[&path.as_str(), &hi, &lv.as_str()],
-        )?;
-        rows.iter()
-            .map(|r| {
-                Ok(AreaBrief {
-                    id: area_id(r.get(0))?,
-                    level: lv,
-                    name: r.get(1),
-                })
-            })
-            .collect()
+            |r| codec::area_brief(r, Some(lv)),
+        )
     }
 
     fn grid_areas_under(&mut self, path: &AreaPath) -> StoreResult<Vec<AreaBrief>> {
         let hi = path.range_end();
-        let rows = self.q(
+        self.rows(
             "SELECT id, level, name FROM areas
              WHERE path >= $1 AND path < $2 AND level != 'household' ORDER BY id",
             &[&path.as_str(), &hi],
-        )?;
-        rows.iter()
-            .map(|r| {
-                let l: String = r.get(1);
-                Ok(AreaBrief {
-                    id: area_id(r.get(0))?,
-                    level: level(&l)?,
-                    name: r.get(2),
-                })
-            })
-            .collect()
+            |r| codec::area_brief(r, None),
+        )
     }
 
     fn site_place(&mut self, site: i64) -> StoreResult<Option<(String, AreaPath)>> {
-        self.q1("SELECT name, area_path FROM sites WHERE id = $1", &[&site])?
-            .map(|r| {
-                let p: String = r.get(1);
-                Ok((r.get(0), area_path(&p)?))
-            })
-            .transpose()
+        self.row(
+            "SELECT name, area_path FROM sites WHERE id = $1",
+            &[&site],
+            codec::site_place,
+        )
     }
 
     fn insert_round(&mut self, r: &NewRound) -> StoreResult<i64> {
@@ -359,73 +244,53 @@ impl IncidentTx for PgTx<'_, '_> {
     }
 
     fn incident(&mut self, id: i64) -> StoreResult<Option<IncidentInfo>> {
-        self.q1(
+        self.row(
             &format!("SELECT {INCIDENT_COLS} FROM incidents WHERE id = $1"),
             &[&id],
-        )?
-        .map(|r| incident_of(&r))
-        .transpose()
+            codec::incident,
+        )
     }
 
     fn incidents(&mut self) -> StoreResult<Vec<IncidentInfo>> {
-        self.q(
+        self.rows(
             &format!("SELECT {INCIDENT_COLS} FROM incidents ORDER BY id DESC"),
             &[],
-        )?
-        .iter()
-        .map(incident_of)
-        .collect()
+            codec::incident,
+        )
     }
 
     fn children_of(&mut self, parent: i64) -> StoreResult<Vec<i64>> {
-        Ok(self
-            .q(
-                "SELECT id FROM incidents WHERE parent_id = $1 ORDER BY id",
-                &[&parent],
-            )?
-            .iter()
-            .map(|r| r.get(0))
-            .collect())
+        self.rows(
+            "SELECT id FROM incidents WHERE parent_id = $1 ORDER BY id",
+            &[&parent],
+            |r| r.int("id"),
+        )
     }
 
     fn open_incident_for_area(&mut self, area: AreaId) -> StoreResult<Option<i64>> {
-        Ok(self
-            .q1(
-                "SELECT id FROM incidents WHERE area_id = $1 AND status = 'open'
-                 AND parent_id IS NULL ORDER BY id DESC LIMIT 1",
-                &[&area.get()],
-            )?
-            .map(|r| r.get(0)))
+        self.row(
+            "SELECT id FROM incidents WHERE area_id = $1 AND status = 'open'
+             AND parent_id IS NULL ORDER BY id DESC LIMIT 1",
+            &[&area.get()],
+            |r| r.int("id"),
+        )
     }
 
     fn incident_for_round(&mut self, round: i64) -> StoreResult<Option<(i64, RoundRole)>> {
-        Ok(self
-            .q1(
-                "SELECT id, expansion_round FROM incidents
-                 WHERE expansion_round = $1 OR retest_round = $1 LIMIT 1",
-                &[&round],
-            )?
-            .map(|r| {
-                let exp: Option<i64> = r.get(1);
-                let role = if exp == Some(round) {
-                    RoundRole::Expansion
-                } else {
-                    RoundRole::Retest
-                };
-                (r.get(0), role)
-            }))
+        self.row(
+            "SELECT id, expansion_round FROM incidents
+             WHERE expansion_round = $1 OR retest_round = $1 LIMIT 1",
+            &[&round],
+            |r| codec::incident_round(round, r),
+        )
     }
 
     fn incident_of_tube(&mut self, tube: &str) -> StoreResult<Option<(i64, TubeRole)>> {
-        self.q1(
+        self.row(
             "SELECT incident_id, role FROM incident_tubes WHERE tube = $1 LIMIT 1",
             &[&tube],
-        )?
-        .map(|r| {
-            let role: String = r.get(1);
-            Ok((r.get(0), role_of(&role)?))
-        })
-        .transpose()
+            codec::tube_incident,
+        )
     }
 
     fn insert_incident_tube(
@@ -438,22 +303,17 @@ impl IncidentTx for PgTx<'_, '_> {
         self.ex(
             "INSERT INTO incident_tubes(incident_id, tube, role, at) VALUES ($1,$2,$3,$4)
              ON CONFLICT DO NOTHING",
-            &[&incident, &tube, &role_word(role), &ms(at)],
+            &[&incident, &tube, &tube_role_word(role), &ms(at)],
         )?;
         Ok(())
     }
 
     fn incident_tubes(&mut self, incident: i64) -> StoreResult<Vec<(String, TubeRole)>> {
-        self.q(
+        self.rows(
             "SELECT tube, role FROM incident_tubes WHERE incident_id = $1 ORDER BY at, tube",
             &[&incident],
-        )?
-        .iter()
-        .map(|r| {
-            let role: String = r.get(1);
-            Ok((r.get(0), role_of(&role)?))
-        })
-        .collect()
+            codec::incident_tube,
+        )
     }
 
     fn insert_member(
@@ -496,30 +356,13 @@ impl IncidentTx for PgTx<'_, '_> {
     }
 
     fn members(&mut self, incident: i64) -> StoreResult<Vec<(MemberView, AreaId)>> {
-        self.q(
-            "SELECT person, kind, status, source, address, affiliations, household_id
-             FROM incident_members WHERE incident_id = $1 ORDER BY seq",
+        self.rows(
+            &format!(
+                "SELECT {MEMBER_COLS} FROM incident_members WHERE incident_id = $1 ORDER BY seq"
+            ),
             &[&incident],
-        )?
-        .iter()
-        .map(|r| {
-            let p: String = r.get(0);
-            let k: String = r.get(1);
-            let s: String = r.get(2);
-            let aff: String = r.get(5);
-            Ok((
-                MemberView {
-                    person: unjs(&p)?,
-                    kind: word(MemberKind::parse, "member kind", &k)?,
-                    status: word(MemberStatus::parse, "member status", &s)?,
-                    source: r.get(3),
-                    address: r.get(4),
-                    affiliations: unjs(&aff)?,
-                },
-                area_id(r.get(6))?,
-            ))
-        })
-        .collect()
+            codec::member,
+        )
     }
 
     fn insert_order(&mut self, o: &OrderView) -> StoreResult<()> {
@@ -561,28 +404,11 @@ impl IncidentTx for PgTx<'_, '_> {
     }
 
     fn orders(&mut self, incident: i64) -> StoreResult<Vec<OrderView>> {
-        self.q(
+        self.rows(
             &format!("SELECT {ORDER_COLS} FROM control_orders WHERE incident_id = $1 ORDER BY id"),
             &[&incident],
-        )?
-        .iter()
-        .map(|r| {
-            let k: String = r.get(2);
-            Ok(OrderView {
-                id: r.get(0),
-                incident: r.get(1),
-                kind: word(OrderKind::parse, "order kind", &k)?,
-                area: opt_unjs(r.get(3))?,
-                person: opt_unjs(r.get(4))?,
-                starts_at: from_ms(r.get(5))?,
-                ends_at: opt_ms(r.get(6))?,
-                ordered_by: r.get(7),
-                reason: r.get(8),
-                lifted_at: opt_ms(r.get(9))?,
-                lifted_by: r.get(10),
-            })
-        })
-        .collect()
+            codec::order,
+        )
     }
 
     fn insert_task(&mut self, t: &TaskView) -> StoreResult<()> {
@@ -620,31 +446,11 @@ impl IncidentTx for PgTx<'_, '_> {
     }
 
     fn tasks(&mut self, incident: i64) -> StoreResult<Vec<TaskView>> {
-        self.q(
+        self.rows(
             &format!("SELECT {TASK_COLS} FROM tasks WHERE incident_id = $1 ORDER BY id"),
             &[&incident],
-        )?
-        .iter()
-        .map(|r| {
-            let k: String = r.get(2);
-            let a: String = r.get(6);
-            let s: String = r.get(8);
-            Ok(TaskView {
-                id: r.get(0),
-                incident: r.get(1),
-                kind: word(TaskKind::parse, "task kind", &k)?,
-                title: r.get(3),
-                area: opt_unjs(r.get(4))?,
-                person: opt_unjs(r.get(5))?,
-                assignee: unjs(&a)?,
-                target: u32::try_from(r.get::<_, i64>(7)).unwrap_or(0),
-                status: word(TaskStatus::parse, "task status", &s)?,
-                created_at: from_ms(r.get(9))?,
-                done_at: opt_ms(r.get(10))?,
-                done_by: r.get(11),
-            })
-        })
-        .collect()
+            codec::task,
+        )
     }
 
     fn insert_decision(&mut self, d: &DecisionView) -> StoreResult<()> {
@@ -691,35 +497,11 @@ impl IncidentTx for PgTx<'_, '_> {
     }
 
     fn decisions(&mut self, incident: i64) -> StoreResult<Vec<DecisionView>> {
-        self.q(
+        self.rows(
             &format!("SELECT {DECISION_COLS} FROM decisions WHERE incident_id = $1 ORDER BY id"),
             &[&incident],
-        )?
-        .iter()
-        .map(|r| {
-            let k: String = r.get(2);
-            let s: String = r.get(4);
-            let role: Option<String> = r.get(10);
-            Ok(DecisionView {
-                id: r.get(0),
-                incident: r.get(1),
-                kind: word(DecisionKind::parse, "decision kind", &k)?,
-                person: opt_unjs(r.get(3))?,
-                status: word(DecisionStatus::parse, "decision status", &s)?,
-                reason: r.get(5),
-                proposed_at: from_ms(r.get(6))?,
-                proposed_by: r.get(7),
-                decided_at: opt_ms(r.get(8))?,
-                decided_by: r.get(9),
-                decided_role: role
-                    .as_deref()
-                    .map(|s| word(Responder::parse, "role", s))
-                    .transpose()?,
-                note: r.get(11),
-                override_reason: r.get(12),
-            })
-        })
-        .collect()
+            codec::decision,
+        )
     }
 
     fn insert_entry(&mut self, e: &EntryView) -> StoreResult<()> {
@@ -731,85 +513,51 @@ impl IncidentTx for PgTx<'_, '_> {
     }
 
     fn timeline(&mut self, incident: i64) -> StoreResult<Vec<EntryView>> {
-        self.q(
+        self.rows(
             "SELECT at, actor, kind, text FROM timeline WHERE incident_id = $1 ORDER BY at, id",
             &[&incident],
-        )?
-        .iter()
-        .map(|r| {
-            let k: String = r.get(2);
-            Ok(EntryView {
-                incident,
-                at: from_ms(r.get(0))?,
-                actor: r.get(1),
-                kind: word(TimelineKind::parse, "timeline kind", &k)?,
-                text: r.get(3),
-            })
-        })
-        .collect()
+            |r| codec::entry(incident, r),
+        )
     }
 
     fn round_tubes(&mut self, round: i64) -> StoreResult<Vec<RoundTube>> {
-        let tubes = self
-            .q(
-                &format!("SELECT {TUBE_COLS} FROM tubes WHERE round_id = $1 ORDER BY barcode"),
-                &[&round],
-            )?
-            .iter()
-            .map(tube_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let mut out = Vec::with_capacity(tubes.len());
-        for tube in tubes {
-            let result = self.current_result(&tube.barcode)?;
-            let (site_name, site_path) = self
-                .site_place(tube.site)?
-                .ok_or_else(|| StoreError::Corrupt(format!("site {}", tube.site)))?;
-            out.push(RoundTube {
-                tube,
-                result,
-                site_name,
-                site_path,
-            });
-        }
-        Ok(out)
-    }
-
-    fn round_tally(&mut self, round: i64) -> StoreResult<TubeTally> {
-        let r = self
-            .q1(
-                "SELECT count(*), count(r.tube),
-                        coalesce(sum(CASE WHEN r.outcome != 'negative' THEN 1 ELSE 0 END), 0)::BIGINT
-                 FROM tubes t LEFT JOIN results r ON r.tube = t.barcode AND r.current
-                 WHERE t.round_id = $1",
-                &[&round],
-            )?
-            .ok_or_else(|| StoreError::Backend("no tally row".into()))?;
-        let n = |i: usize| u32::try_from(r.get::<_, i64>(i)).unwrap_or(u32::MAX);
-        Ok(TubeTally {
-            tubes: n(0),
-            resulted: n(1),
-            non_negative: n(2),
+        let tubes = self.rows(
+            &format!("SELECT {TUBE_COLS} FROM tubes WHERE round_id = $1 ORDER BY barcode"),
+            &[&round],
+            codec::tube,
+        )?;
+        codec::round_tubes(tubes, |t| {
+            Ok((self.current_result(&t.barcode)?, self.site_place(t.site)?))
         })
     }
 
+    fn round_tally(&mut self, round: i64) -> StoreResult<TubeTally> {
+        self.row(
+            "SELECT count(*) AS tubes, count(r.tube) AS resulted,
+                    coalesce(sum(CASE WHEN r.outcome != 'negative' THEN 1 ELSE 0 END), 0)::BIGINT
+                      AS non_negative
+             FROM tubes t LEFT JOIN results r ON r.tube = t.barcode AND r.current
+             WHERE t.round_id = $1",
+            &[&round],
+            codec::tally,
+        )?
+        .ok_or_else(|| StoreError::Backend("no tally row".into()))
+    }
+
     fn tube_samples(&mut self, tubes: &[String]) -> StoreResult<Vec<SampleFact>> {
-        self.q(
+        self.rows(
             "SELECT tube, person_id, at FROM samples WHERE tube = ANY($1) ORDER BY id",
             &[&tubes],
-        )?
-        .iter()
-        .map(sample_of)
-        .collect()
+            codec::sample,
+        )
     }
 
     fn round_samples(&mut self, round: i64) -> StoreResult<Vec<SampleFact>> {
-        self.q(
+        self.rows(
             "SELECT tube, person_id, at FROM samples WHERE round_id = $1 ORDER BY id",
             &[&round],
-        )?
-        .iter()
-        .map(sample_of)
-        .collect()
+            codec::sample,
+        )
     }
 
     fn set_mark(&mut self, m: &PersonMark) -> StoreResult<()> {
@@ -831,59 +579,27 @@ impl IncidentTx for PgTx<'_, '_> {
     }
 
     fn marks(&mut self, round: i64) -> StoreResult<Vec<PersonMark>> {
-        self.q(
+        self.rows(
             "SELECT person_id, kind, note, at, marked_by FROM person_marks
              WHERE round_id = $1 ORDER BY person_id",
             &[&round],
-        )?
-        .iter()
-        .map(|r| {
-            let k: String = r.get(1);
-            Ok(PersonMark {
-                round,
-                person: PersonId(r.get(0)),
-                kind: word(MarkKind::parse, "mark", &k)?,
-                note: r.get(2),
-                at: from_ms(r.get(3))?,
-                by: r.get(4),
-            })
-        })
-        .collect()
+            |r| codec::mark(round, r),
+        )
     }
 
     fn roster_coverage(&mut self, path: &AreaPath, round: i64) -> StoreResult<Vec<RosterEntry>> {
         let hi = path.range_end();
-        self.q(
-            "SELECT p.id, p.name, p.doc_kind, p.doc_number, p.area_path, h.name,
-                    EXISTS(SELECT 1 FROM samples s WHERE s.round_id = $3 AND s.person_id = p.id),
-                    m.kind
+        self.rows(
+            "SELECT p.id, p.name, p.doc_kind, p.doc_number, p.area_path, h.name AS household_name,
+                    EXISTS(SELECT 1 FROM samples s WHERE s.round_id = $3 AND s.person_id = p.id)
+                      AS sampled,
+                    m.kind AS mark
              FROM persons p JOIN areas h ON h.id = p.household_id
              LEFT JOIN person_marks m ON m.round_id = $3 AND m.person_id = p.id
              WHERE p.area_path >= $1 AND p.area_path < $2 ORDER BY p.area_path, p.id",
             &[&path.as_str(), &hi, &round],
-        )?
-        .iter()
-        .map(|r| {
-            let kind: String = r.get(2);
-            let number: String = r.get(3);
-            let hpath: String = r.get(4);
-            let mark: Option<String> = r.get(7);
-            Ok(RosterEntry {
-                person: PersonBrief {
-                    id: PersonId(r.get(0)),
-                    name: r.get(1),
-                    document_masked: mask_doc(&kind, &number),
-                },
-                household_path: area_path(&hpath)?,
-                household_name: r.get(5),
-                sampled: r.get(6),
-                mark: mark
-                    .as_deref()
-                    .map(|m| word(MarkKind::parse, "mark", m))
-                    .transpose()?,
-            })
-        })
-        .collect()
+            codec::roster_entry,
+        )
     }
 
     fn insert_pool_block(&mut self, b: &PoolBlock) -> StoreResult<()> {
@@ -912,27 +628,11 @@ impl IncidentTx for PgTx<'_, '_> {
     }
 
     fn pool_blocks(&mut self, incident: i64) -> StoreResult<Vec<PoolBlock>> {
-        self.q(
+        self.rows(
             "SELECT tube, design, members, tasks, complete FROM pool_blocks
              WHERE incident_id = $1 ORDER BY seq",
             &[&incident],
-        )?
-        .iter()
-        .map(|r| {
-            let design: String = r.get(1);
-            let members: String = r.get(2);
-            let tasks: String = r.get(3);
-            Ok(PoolBlock {
-                incident,
-                tube: r.get(0),
-                block: gridsweep_response::stage2::Block {
-                    design: unjs(&design)?,
-                    members: unjs(&members)?,
-                },
-                tasks: unjs(&tasks)?,
-                complete: r.get(4),
-            })
-        })
-        .collect()
+            |r| codec::pool_block(incident, r),
+        )
     }
 }

@@ -1,70 +1,77 @@
-//! Turning PostgreSQL rows into the storage row types.
+//! Turning PostgreSQL rows into the storage row types: [`Cols`] reads a
+//! row by column name for the shared decoders in
+//! [`gridsweep_storage::codec`].
 
 use crate::db_err;
-use gridsweep_domain::{
-    Affiliation, AffiliationKind, AreaId, AreaLevel, AreaPath, DocumentKind, Gender,
-    PersonDocument, PersonId, PersonName, Phone, SiteKind,
-};
-use gridsweep_storage::{AreaNode, PersonRecord, SiteRecord, StoreError, StoreResult};
+use gridsweep_storage::codec::{self, Columns};
+use gridsweep_storage::{AreaNode, PersonRecord, SiteRecord, StoreResult};
 use postgres::{Client, Row};
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {e}"))
+/// A PostgreSQL row read by column name.
+pub struct Cols<'a>(pub &'a Row);
+
+impl Cols<'_> {
+    /// An integer column; `INTEGER` columns (sizes, counts) widen to `i64`.
+    fn wide(&self, col: &str) -> StoreResult<Option<i64>> {
+        match self.0.try_get::<_, Option<i64>>(col) {
+            Ok(v) => Ok(v),
+            Err(e) => self
+                .0
+                .try_get::<_, Option<i32>>(col)
+                .map(|v| v.map(i64::from))
+                .map_err(|_| db_err(e)),
+        }
+    }
+}
+
+impl Columns for Cols<'_> {
+    fn int(&self, col: &str) -> StoreResult<i64> {
+        self.wide(col)?
+            .ok_or_else(|| gridsweep_storage::StoreError::Corrupt(format!("{col} is null")))
+    }
+    fn opt_int(&self, col: &str) -> StoreResult<Option<i64>> {
+        self.wide(col)
+    }
+    fn text(&self, col: &str) -> StoreResult<String> {
+        self.0.try_get(col).map_err(db_err)
+    }
+    fn opt_text(&self, col: &str) -> StoreResult<Option<String>> {
+        self.0.try_get(col).map_err(db_err)
+    }
+    fn flag(&self, col: &str) -> StoreResult<bool> {
+        self.0.try_get(col).map_err(db_err)
+    }
+    fn opt_real(&self, col: &str) -> StoreResult<Option<f64>> {
+        self.0.try_get(col).map_err(db_err)
+    }
+}
+
+/// Every row decoded by `f`.
+pub fn all<T>(rows: &[Row], f: impl Fn(&dyn Columns) -> StoreResult<T>) -> StoreResult<Vec<T>> {
+    rows.iter().map(|r| f(&Cols(r))).collect()
+}
+
+/// An optional row decoded by `f`.
+pub fn opt<T>(
+    row: Option<Row>,
+    f: impl Fn(&dyn Columns) -> StoreResult<T>,
+) -> StoreResult<Option<T>> {
+    row.map(|r| f(&Cols(&r))).transpose()
 }
 
 /// An `AREA_COLS` row.
 pub fn area(r: &Row) -> StoreResult<AreaNode> {
-    let level: String = r.get(2);
-    let path: String = r.get(4);
-    Ok(AreaNode {
-        id: AreaId::new(r.get(0)).map_err(|e| corrupt("area id", e))?,
-        parent: r
-            .get::<_, Option<i64>>(1)
-            .map(AreaId::new)
-            .transpose()
-            .map_err(|e| corrupt("parent id", e))?,
-        level: AreaLevel::parse(&level).map_err(|e| corrupt("level", e))?,
-        name: r.get(3),
-        path: AreaPath::parse(&path).map_err(|e| corrupt("path", e))?,
-        resident_count: r.get(5),
-    })
+    codec::area_node(&Cols(r))
 }
 
 /// A `PERSON_COLS` row (affiliations filled in later).
 pub fn person(r: &Row) -> StoreResult<PersonRecord> {
-    let kind: String = r.get(2);
-    let kind = DocumentKind::parse(&kind).ok_or_else(|| corrupt("doc kind", &kind))?;
-    let name: String = r.get(1);
-    let number: String = r.get(3);
-    let gender: Option<String> = r.get(4);
-    let phone: Option<String> = r.get(6);
-    let path: String = r.get(8);
-    Ok(PersonRecord {
-        id: PersonId(r.get(0)),
-        name: PersonName::parse(&name).map_err(|e| corrupt("name", e))?,
-        document: PersonDocument::parse(kind, &number).map_err(|e| corrupt("document", e))?,
-        gender: gender.as_deref().and_then(Gender::parse),
-        birth_date: r.get(5),
-        phone: phone
-            .as_deref()
-            .map(Phone::parse)
-            .transpose()
-            .map_err(|e| corrupt("phone", e))?,
-        household: AreaId::new(r.get(7)).map_err(|e| corrupt("household", e))?,
-        household_path: AreaPath::parse(&path).map_err(|e| corrupt("path", e))?,
-        affiliations: Vec::new(),
-    })
+    codec::person_record(&Cols(r))
 }
 
 /// A sites row: id, area_id, kind, name.
 pub fn site(r: &Row) -> StoreResult<SiteRecord> {
-    let kind: String = r.get(2);
-    Ok(SiteRecord {
-        id: r.get(0),
-        area: AreaId::new(r.get(1)).map_err(|e| corrupt("site area", e))?,
-        kind: SiteKind::parse(&kind).ok_or_else(|| corrupt("site kind", &kind))?,
-        name: r.get(3),
-    })
+    codec::site_record(&Cols(r))
 }
 
 /// Loads each person's affiliations in one query.
@@ -83,13 +90,9 @@ pub fn with_affiliations(
             &[&ids],
         )
         .map_err(db_err)?;
-    for r in rows {
-        let pid: i64 = r.get(0);
-        let kind: String = r.get(2);
-        let aff = Affiliation {
-            area: AreaId::new(r.get(1)).map_err(|e| corrupt("affiliation", e))?,
-            kind: AffiliationKind::parse(&kind).ok_or_else(|| corrupt("affiliation", &kind))?,
-        };
+    for r in &rows {
+        let pid = Cols(r).int("person_id")?;
+        let aff = codec::affiliation(&Cols(r))?;
         if let Some(p) = persons.iter_mut().find(|p| p.id.0 == pid) {
             p.affiliations.push(aff);
         }

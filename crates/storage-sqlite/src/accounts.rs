@@ -1,143 +1,50 @@
 //! Accounts, sessions, API tokens and the audit trail on SQLite.
 
-use crate::{SqliteStore, db_err, rows};
+use crate::rows::{self, all, first};
+use crate::{SqliteStore, db_err};
 use chrono::{DateTime, Utc};
-use gridsweep_domain::{AreaId, AreaPath, PersonId, Role};
-use gridsweep_storage::stamp::{from_ms, ms};
+use gridsweep_domain::{AreaId, PersonId, Role};
+use gridsweep_storage::codec::{self, AUDIT_COLS, SESSION_COLS, TOKEN_COLS, USER_SELECT};
+use gridsweep_storage::stamp::ms;
 use gridsweep_storage::*;
-use rusqlite::{Connection, OptionalExtension, Row, params};
-
-const USER_SELECT: &str = "SELECT u.id, u.username, u.display_name, u.role, u.scope_area, a.path,
-            u.lab, u.password_hash, u.disabled, u.created_at, u.must_change_password
-     FROM users u LEFT JOIN areas a ON a.id = u.scope_area";
-
-const TOKEN_COLS: &str = "id, user_id, name, prefix, created_at, expires_at, revoked_at";
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {e}"))
-}
-
-type Parsed<T> = rusqlite::Result<StoreResult<T>>;
-
-fn user_row(r: &Row<'_>) -> Parsed<UserRow> {
-    let role: String = r.get(3)?;
-    let scope_area: Option<i64> = r.get(4)?;
-    let scope_path: Option<String> = r.get(5)?;
-    let created_at: i64 = r.get(9)?;
-    let (id, username, display_name) = (r.get(0)?, r.get(1)?, r.get(2)?);
-    let (lab, password_hash, disabled) = (r.get(6)?, r.get(7)?, r.get(8)?);
-    let must_change_password = r.get(10)?;
-    Ok((|| {
-        Ok(UserRow {
-            id,
-            username,
-            display_name,
-            role: Role::parse(&role).map_err(|e| corrupt("role", e))?,
-            scope_area: scope_area
-                .map(AreaId::new)
-                .transpose()
-                .map_err(|e| corrupt("scope", e))?,
-            scope_path: scope_path
-                .as_deref()
-                .map(AreaPath::parse)
-                .transpose()
-                .map_err(|e| corrupt("scope path", e))?,
-            lab,
-            password_hash,
-            disabled,
-            must_change_password,
-            created_at: from_ms(created_at)?,
-        })
-    })())
-}
-
-fn token_row(r: &Row<'_>) -> Parsed<ApiTokenRow> {
-    let (id, user_id, name, prefix) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-    let (created, expires, revoked): (i64, i64, Option<i64>) = (r.get(4)?, r.get(5)?, r.get(6)?);
-    Ok((|| {
-        Ok(ApiTokenRow {
-            id,
-            user_id,
-            name,
-            prefix,
-            created_at: from_ms(created)?,
-            expires_at: from_ms(expires)?,
-            revoked_at: revoked.map(from_ms).transpose()?,
-        })
-    })())
-}
-
-fn audit_row(r: &Row<'_>) -> Parsed<AuditRow> {
-    let at: i64 = r.get(1)?;
-    let role: Option<String> = r.get(4)?;
-    let (id, actor_id, actor, action) = (r.get(0)?, r.get(2)?, r.get(3)?, r.get(5)?);
-    let (target, detail, address) = (r.get(6)?, r.get(7)?, r.get(8)?);
-    Ok((|| {
-        Ok(AuditRow {
-            id,
-            entry: NewAudit {
-                at: from_ms(at)?,
-                actor_id,
-                actor,
-                role: role
-                    .as_deref()
-                    .map(Role::parse)
-                    .transpose()
-                    .map_err(|e| corrupt("role", e))?,
-                action,
-                target,
-                detail,
-                address,
-            },
-        })
-    })())
-}
+use rusqlite::{Connection, params};
 
 fn load_user(c: &Connection, id: i64) -> StoreResult<Option<UserRow>> {
-    c.prepare_cached(&format!("{USER_SELECT} WHERE u.id = ?1"))
-        .map_err(db_err)?
-        .query_row([id], user_row)
-        .optional()
-        .map_err(db_err)?
-        .transpose()
+    let mut stmt = c
+        .prepare_cached(&format!("{USER_SELECT} WHERE u.id = ?1"))
+        .map_err(db_err)?;
+    first(&mut stmt, [id], codec::user)
 }
 
 fn load_token(c: &Connection, id: i64) -> StoreResult<Option<ApiTokenRow>> {
-    c.prepare_cached(&format!(
-        "SELECT {TOKEN_COLS} FROM api_tokens WHERE id = ?1"
-    ))
-    .map_err(db_err)?
-    .query_row([id], token_row)
-    .optional()
-    .map_err(db_err)?
-    .transpose()
+    let mut stmt = c
+        .prepare_cached(&format!(
+            "SELECT {TOKEN_COLS} FROM api_tokens WHERE id = ?1"
+        ))
+        .map_err(db_err)?;
+    first(&mut stmt, [id], codec::api_token)
 }
 
 impl SqliteStore {
     pub(crate) fn person_by_id(&self, id: PersonId) -> StoreResult<Option<PersonRecord>> {
         self.read(|c| {
-            let found = c
+            let mut stmt = c
                 .prepare_cached(&format!(
                     "SELECT {} FROM persons WHERE id = ?1",
                     crate::PERSON_COLS
                 ))
-                .map_err(db_err)?
-                .query_row([id.0], rows::person)
-                .optional()
-                .map_err(db_err)?
-                .transpose()?;
+                .map_err(db_err)?;
+            let found = first(&mut stmt, [id.0], codec::person_record)?;
             Ok(rows::with_affiliations(c, found.into_iter().collect())?.pop())
         })
     }
 
     pub(crate) fn site_by_id(&self, id: i64) -> StoreResult<Option<SiteRecord>> {
         self.read(|c| {
-            c.prepare_cached("SELECT id, area_id, kind, name FROM sites WHERE id = ?1")
-                .map_err(db_err)?
-                .query_row([id], rows::site)
-                .optional()
-                .map_err(db_err)?
-                .transpose()
+            let mut stmt = c
+                .prepare_cached("SELECT id, area_id, kind, name FROM sites WHERE id = ?1")
+                .map_err(db_err)?;
+            first(&mut stmt, [id], codec::site_record)
         })
     }
 
@@ -146,12 +53,7 @@ impl SqliteStore {
             let mut stmt = c
                 .prepare_cached("SELECT barcode FROM tubes WHERE box_barcode = ?1 ORDER BY barcode")
                 .map_err(db_err)?;
-            let out = stmt
-                .query_map([box_barcode], |r| r.get(0))
-                .map_err(db_err)?
-                .collect::<rusqlite::Result<Vec<String>>>()
-                .map_err(db_err)?;
-            Ok(out)
+            all(&mut stmt, [box_barcode], |r| r.text("barcode"))
         })
     }
 
@@ -182,12 +84,10 @@ impl SqliteStore {
 
     pub(crate) fn user_named(&self, username: &str) -> StoreResult<Option<UserRow>> {
         self.read(|c| {
-            c.prepare_cached(&format!("{USER_SELECT} WHERE u.username = ?1"))
-                .map_err(db_err)?
-                .query_row([username], user_row)
-                .optional()
-                .map_err(db_err)?
-                .transpose()
+            let mut stmt = c
+                .prepare_cached(&format!("{USER_SELECT} WHERE u.username = ?1"))
+                .map_err(db_err)?;
+            first(&mut stmt, [username], codec::user)
         })
     }
 
@@ -196,7 +96,7 @@ impl SqliteStore {
             let mut stmt = c
                 .prepare_cached(&format!("{USER_SELECT} ORDER BY u.id"))
                 .map_err(db_err)?;
-            rows::collect(stmt.query_map([], user_row))
+            all(&mut stmt, [], codec::user)
         })
     }
 
@@ -214,9 +114,7 @@ impl SqliteStore {
                     params![id, hash, must_change],
                 )
                 .map_err(db_err)?;
-            if n == 0 {
-                return Err(StoreError::NotFound(format!("user {id}")));
-            }
+            codec::user_updated(n as u64, id)?;
             c.execute(
                 "DELETE FROM sessions WHERE user_id = ?1 AND token_hash IS NOT ?2",
                 params![id, keep_session],
@@ -241,9 +139,7 @@ impl SqliteStore {
                     params![id, disabled],
                 )
                 .map_err(db_err)?;
-            if n == 0 {
-                return Err(StoreError::NotFound(format!("user {id}")));
-            }
+            codec::user_updated(n as u64, id)?;
             if disabled {
                 c.execute("DELETE FROM sessions WHERE user_id = ?1", [id])
                     .map_err(db_err)?;
@@ -283,37 +179,12 @@ impl SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<SessionRow>> {
         self.read(|c| {
-            let row = c
-                .prepare_cached(
-                    "SELECT token_hash, user_id, csrf_token, created_at, expires_at, address
-                     FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
-                )
-                .map_err(db_err)?
-                .query_row(params![token_hash, ms(now)], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, i64>(4)?,
-                        r.get::<_, Option<String>>(5)?,
-                    ))
-                })
-                .optional()
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {SESSION_COLS} FROM sessions WHERE token_hash = ?1 AND expires_at > ?2"
+                ))
                 .map_err(db_err)?;
-            row.map(
-                |(token_hash, user_id, csrf_token, created, expires, address)| {
-                    Ok(SessionRow {
-                        token_hash,
-                        user_id,
-                        csrf_token,
-                        created_at: from_ms(created)?,
-                        expires_at: from_ms(expires)?,
-                        address,
-                    })
-                },
-            )
-            .transpose()
+            first(&mut stmt, params![token_hash, ms(now)], codec::session)
         })
     }
 
@@ -352,15 +223,13 @@ impl SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<ApiTokenRow>> {
         self.read(|c| {
-            c.prepare_cached(&format!(
-                "SELECT {TOKEN_COLS} FROM api_tokens
-                 WHERE token_hash = ?1 AND revoked_at IS NULL AND expires_at > ?2"
-            ))
-            .map_err(db_err)?
-            .query_row(params![token_hash, ms(now)], token_row)
-            .optional()
-            .map_err(db_err)?
-            .transpose()
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {TOKEN_COLS} FROM api_tokens
+                     WHERE token_hash = ?1 AND revoked_at IS NULL AND expires_at > ?2"
+                ))
+                .map_err(db_err)?;
+            first(&mut stmt, params![token_hash, ms(now)], codec::api_token)
         })
     }
 
@@ -369,7 +238,7 @@ impl SqliteStore {
             let mut stmt = c
                 .prepare_cached(&format!("SELECT {TOKEN_COLS} FROM api_tokens ORDER BY id"))
                 .map_err(db_err)?;
-            rows::collect(stmt.query_map([], token_row))
+            all(&mut stmt, [], codec::api_token)
         })
     }
 
@@ -408,16 +277,16 @@ impl SqliteStore {
     pub(crate) fn query_audit(&self, f: &AuditFilter) -> StoreResult<Vec<AuditRow>> {
         self.read(|c| {
             let mut stmt = c
-                .prepare_cached(
-                    "SELECT id, at, actor_id, actor, role, action, target, detail, address
-                     FROM audit_log
+                .prepare_cached(&format!(
+                    "SELECT {AUDIT_COLS} FROM audit_log
                      WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR action = ?2)
                        AND (?3 IS NULL OR target = ?3)
                        AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5)
-                     ORDER BY id DESC LIMIT ?6",
-                )
+                     ORDER BY id DESC LIMIT ?6"
+                ))
                 .map_err(db_err)?;
-            rows::collect(stmt.query_map(
+            all(
+                &mut stmt,
                 params![
                     f.actor,
                     f.action,
@@ -426,8 +295,8 @@ impl SqliteStore {
                     f.until.map(ms),
                     f.limit
                 ],
-                audit_row,
-            ))
+                codec::audit,
+            )
         })
     }
 }

@@ -1,25 +1,14 @@
 //! Schema migrations, applied in order at start-up. A landed migration is
-//! never edited; a change to the schema is a new file.
+//! never edited; a change to the schema is a new file. The order and the
+//! bookkeeping are shared ([`codec::run_migrations`]); only the SQL is here.
 
 use crate::db_err;
-use gridsweep_storage::{StoreError, StoreResult};
+use gridsweep_storage::StoreResult;
+use gridsweep_storage::codec::{self, migration_failed};
 use rusqlite::Connection;
 
 /// Every migration, by version.
-pub const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../migrations/0001_init.sql")),
-    (2, include_str!("../migrations/0002_pipeline.sql")),
-    (3, include_str!("../migrations/0003_response.sql")),
-    (4, include_str!("../migrations/0004_accounts.sql")),
-    (5, include_str!("../migrations/0005_pool_blocks.sql")),
-    (6, include_str!("../migrations/0006_pending_events.sql")),
-    (7, include_str!("../migrations/0007_password_change.sql")),
-    (
-        8,
-        include_str!("../migrations/0008_incident_round_areas.sql"),
-    ),
-    (9, include_str!("../migrations/0009_response_truth.sql")),
-];
+pub const MIGRATIONS: &[(i64, &str)] = gridsweep_storage::migrations!();
 
 /// Applies the migrations this database has not seen, each in its own
 /// transaction.
@@ -31,7 +20,7 @@ pub fn run(conn: &mut Connection) -> StoreResult<()> {
          )",
     )
     .map_err(db_err)?;
-    for (version, sql) in MIGRATIONS {
+    codec::run_migrations(MIGRATIONS, |version, sql| {
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(db_err)?;
@@ -43,10 +32,8 @@ pub fn run(conn: &mut Connection) -> StoreResult<()> {
             )
             .map_err(db_err)?;
         if !done {
-            tx.execute_batch(sql).map_err(|e| StoreError::Migration {
-                version: *version,
-                message: e.to_string(),
-            })?;
+            tx.execute_batch(sql)
+                .map_err(|e| migration_failed(version, e))?;
             tx.execute(
                 "INSERT INTO schema_migrations(version) VALUES (?1)",
                 [version],
@@ -55,6 +42,7 @@ pub fn run(conn: &mut Connection) -> StoreResult<()> {
             tracing::info!(version, "applied sqlite migration");
         }
         tx.commit().map_err(db_err)?;
-    }
+        Ok(!done)
+    })?;
     Ok(())
 }

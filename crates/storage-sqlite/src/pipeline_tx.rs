@@ -1,138 +1,41 @@
 //! [`PipelineTx`] over an SQLite connection inside a write transaction.
 
 use crate::db_err;
+use crate::rows::{Cols, all, first};
 use chrono::Utc;
-use gridsweep_domain::pipeline::{CtValues, Outcome, TubeKind, TubeStatus};
-use gridsweep_domain::{AreaId, AreaPath, DocumentKind, PersonId};
+use gridsweep_domain::{AreaPath, DocumentKind, PersonId};
+use gridsweep_storage::StoreResult;
+use gridsweep_storage::codec::{self, ROUND_COLS, js};
+pub use gridsweep_storage::codec::{RESULT_COLS, TUBE_COLS};
 use gridsweep_storage::pipeline::*;
-use gridsweep_storage::stamp::{from_ms, ms, opt_ms};
-use gridsweep_storage::{StoreError, StoreResult};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use gridsweep_storage::stamp::ms;
+use rusqlite::{Connection, Row, params};
 use std::collections::HashMap;
 
-fn corrupt(what: &str, v: &str) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {v}"))
-}
-
-/// Tube columns in the order [`tube_row`] reads them.
-pub const TUBE_COLS: &str = "barcode, round_id, site_id, kind, status, capacity, samples, \
-     opened_at, opened_by, sealed_at, box_barcode, received_at, received_by, resulted_at";
-
-/// Reads a `TUBE_COLS` row.
+/// Reads a `TUBE_COLS` row (for `query_row`/`query_map` callers).
 pub fn tube_row(r: &Row<'_>) -> rusqlite::Result<StoreResult<TubeRow>> {
-    let kind: String = r.get(3)?;
-    let status: String = r.get(4)?;
-    let raw = (
-        r.get::<_, String>(0)?,
-        r.get::<_, i64>(1)?,
-        r.get::<_, i64>(2)?,
-        r.get::<_, u32>(5)?,
-        r.get::<_, u32>(6)?,
-        r.get::<_, i64>(7)?,
-        r.get::<_, String>(8)?,
-        r.get::<_, Option<i64>>(9)?,
-        r.get::<_, Option<String>>(10)?,
-        r.get::<_, Option<i64>>(11)?,
-        r.get::<_, Option<String>>(12)?,
-        r.get::<_, Option<i64>>(13)?,
-    );
-    Ok((|| {
-        Ok(TubeRow {
-            barcode: raw.0,
-            round: raw.1,
-            site: raw.2,
-            kind: TubeKind::parse(&kind).ok_or_else(|| corrupt("tube kind", &kind))?,
-            status: TubeStatus::parse(&status).ok_or_else(|| corrupt("tube status", &status))?,
-            capacity: raw.3,
-            samples: raw.4,
-            opened_at: from_ms(raw.5)?,
-            opened_by: raw.6,
-            sealed_at: opt_ms(raw.7)?,
-            box_barcode: raw.8,
-            received_at: opt_ms(raw.9)?,
-            received_by: raw.10,
-            resulted_at: opt_ms(raw.11)?,
-        })
-    })())
+    Ok(codec::tube(&Cols(r)))
 }
 
-/// Result columns in the order [`result_row`] reads them.
-pub const RESULT_COLS: &str =
-    "tube, outcome, ct_orf1ab, ct_n, grey_zone, posted_at, posted_by, correction, current";
-
-/// Reads a `RESULT_COLS` row.
+/// Reads a `RESULT_COLS` row (for `query_row`/`query_map` callers).
 pub fn result_row(r: &Row<'_>) -> rusqlite::Result<StoreResult<ResultRow>> {
-    let outcome: String = r.get(1)?;
-    let raw = (
-        r.get::<_, String>(0)?,
-        r.get::<_, Option<f64>>(2)?,
-        r.get::<_, Option<f64>>(3)?,
-        r.get::<_, bool>(4)?,
-        r.get::<_, i64>(5)?,
-        r.get::<_, String>(6)?,
-        r.get::<_, bool>(7)?,
-        r.get::<_, bool>(8)?,
-    );
-    Ok((|| {
-        Ok(ResultRow {
-            tube: raw.0,
-            outcome: Outcome::parse(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
-            ct: CtValues {
-                orf1ab: raw.1,
-                n: raw.2,
-            },
-            grey_zone: raw.3,
-            posted_at: from_ms(raw.4)?,
-            posted_by: raw.5,
-            correction: raw.6,
-            current: raw.7,
-        })
-    })())
+    Ok(codec::result(&Cols(r)))
 }
 
-/// Reads a rounds row (id, name, pool_size, starts_at, ends_at, closed)
-/// and its areas.
+/// Reads a rounds row and its areas.
 pub fn load_round(c: &Connection, id: i64) -> StoreResult<Option<RoundRow>> {
-    let row = c
-        .prepare_cached(
-            "SELECT id, name, pool_size, starts_at, ends_at, closed FROM rounds WHERE id = ?1",
-        )
-        .map_err(db_err)?
-        .query_row([id], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, u32>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, bool>(5)?,
-            ))
-        })
-        .optional()
+    let mut stmt = c
+        .prepare_cached(&format!("SELECT {ROUND_COLS} FROM rounds WHERE id = ?1"))
         .map_err(db_err)?;
-    let Some((id, name, pool_size, starts_at, ends_at, closed)) = row else {
+    let mut rows = stmt.query([id]).map_err(db_err)?;
+    let Some(row) = rows.next().map_err(db_err)? else {
         return Ok(None);
     };
-    let mut stmt = c
+    let mut areas_stmt = c
         .prepare_cached("SELECT area_id FROM round_areas WHERE round_id = ?1 ORDER BY area_id")
         .map_err(db_err)?;
-    let areas = stmt
-        .query_map([id], |r| r.get::<_, i64>(0))
-        .map_err(db_err)?
-        .map(|a| {
-            a.map_err(db_err)
-                .and_then(|a| AreaId::new(a).map_err(|e| StoreError::Corrupt(e.to_string())))
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Some(RoundRow {
-        id,
-        name,
-        pool_size,
-        starts_at: from_ms(starts_at)?,
-        ends_at: from_ms(ends_at)?,
-        closed,
-        areas,
-    }))
+    let areas = all(&mut areas_stmt, [id], |r| codec::area_id(r.int("area_id")?))?;
+    codec::round(&Cols(row), areas).map(Some)
 }
 
 /// The pipeline primitives on one connection (inside a transaction).
@@ -214,43 +117,24 @@ impl PipelineTx for SqliteTx<'_> {
     }
 
     fn site(&mut self, id: i64) -> StoreResult<Option<SiteRow>> {
-        self.conn
+        let mut stmt = self
+            .conn
             .prepare_cached("SELECT id, area_id, direct_results FROM sites WHERE id = ?1")
-            .map_err(db_err)?
-            .query_row([id], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, bool>(2)?,
-                ))
-            })
-            .optional()
-            .map_err(db_err)?
-            .map(|(id, area, direct_results)| {
-                Ok(SiteRow {
-                    id,
-                    area: AreaId::new(area).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    direct_results,
-                })
-            })
-            .transpose()
+            .map_err(db_err)?;
+        first(&mut stmt, [id], codec::site_row)
     }
 
     fn site_area_path(&mut self, site: i64) -> StoreResult<Option<AreaPath>> {
         if let Some(p) = self.site_paths.get(&site) {
             return Ok(p.clone());
         }
-        let found = self
+        let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT a.path FROM sites s JOIN areas a ON a.id = s.area_id WHERE s.id = ?1",
             )
-            .map_err(db_err)?
-            .query_row([site], |r| r.get::<_, String>(0))
-            .optional()
-            .map_err(db_err)?
-            .map(|p| AreaPath::parse(&p).map_err(|e| StoreError::Corrupt(e.to_string())))
-            .transpose()?;
+            .map_err(db_err)?;
+        let found = first(&mut stmt, [site], |r| codec::area_path(&r.text("path")?))?;
         self.site_paths.insert(site, found.clone());
         Ok(found)
     }
@@ -259,14 +143,11 @@ impl PipelineTx for SqliteTx<'_> {
         if let Some((t, _)) = self.tubes.get(barcode) {
             return Ok(Some(t.clone()));
         }
-        let found = self
+        let mut stmt = self
             .conn
             .prepare_cached(&format!("SELECT {TUBE_COLS} FROM tubes WHERE barcode = ?1"))
-            .map_err(db_err)?
-            .query_row([barcode], tube_row)
-            .optional()
-            .map_err(db_err)?
-            .transpose()?;
+            .map_err(db_err)?;
+        let found = first(&mut stmt, [barcode], codec::tube)?;
         if let Some(t) = &found {
             self.tubes.insert(t.barcode.clone(), (t.clone(), false));
         }
@@ -312,13 +193,13 @@ impl PipelineTx for SqliteTx<'_> {
         if let Some(id) = self.persons.get(&(kind, number.to_string())) {
             return Ok(Some(*id));
         }
-        self.conn
+        let mut stmt = self
+            .conn
             .prepare_cached("SELECT id FROM persons WHERE doc_number = ?1 AND doc_kind = ?2")
-            .map_err(db_err)?
-            .query_row(params![number, kind.as_str()], |r| r.get(0))
-            .optional()
-            .map_err(db_err)
-            .map(|o| o.map(PersonId))
+            .map_err(db_err)?;
+        first(&mut stmt, params![number, kind.as_str()], |r| {
+            Ok(PersonId(r.int("id")?))
+        })
     }
 
     fn has_sample(
@@ -371,30 +252,13 @@ impl PipelineTx for SqliteTx<'_> {
     }
 
     fn box_row(&mut self, barcode: &str) -> StoreResult<Option<BoxRow>> {
-        self.conn
+        let mut stmt = self
+            .conn
             .prepare_cached(
                 "SELECT barcode, status, created_at, handed_over_at FROM boxes WHERE barcode = ?1",
             )
-            .map_err(db_err)?
-            .query_row([barcode], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
-                ))
-            })
-            .optional()
-            .map_err(db_err)?
-            .map(|(barcode, status, created, handed)| {
-                Ok(BoxRow {
-                    barcode,
-                    status: BoxStatus::parse(&status).ok_or_else(|| corrupt("box", &status))?,
-                    created_at: from_ms(created)?,
-                    handed_over_at: opt_ms(handed)?,
-                })
-            })
-            .transpose()
+            .map_err(db_err)?;
+        first(&mut stmt, [barcode], codec::box_row)
     }
 
     fn upsert_box(&mut self, b: &BoxRow) -> StoreResult<()> {
@@ -422,24 +286,17 @@ impl PipelineTx for SqliteTx<'_> {
             .conn
             .prepare_cached("SELECT barcode FROM tubes WHERE box_barcode = ?1 ORDER BY barcode")
             .map_err(db_err)?;
-        let rows = stmt
-            .query_map([barcode], |r| r.get(0))
-            .map_err(db_err)?
-            .collect::<rusqlite::Result<Vec<String>>>()
-            .map_err(db_err)?;
-        Ok(rows)
+        all(&mut stmt, [barcode], |r| r.text("barcode"))
     }
 
     fn current_result(&mut self, tube: &str) -> StoreResult<Option<ResultRow>> {
-        self.conn
+        let mut stmt = self
+            .conn
             .prepare_cached(&format!(
                 "SELECT {RESULT_COLS} FROM results WHERE tube = ?1 AND current = 1"
             ))
-            .map_err(db_err)?
-            .query_row([tube], result_row)
-            .optional()
-            .map_err(db_err)?
-            .transpose()
+            .map_err(db_err)?;
+        first(&mut stmt, [tube], codec::result)
     }
 
     fn insert_result(&mut self, r: &ResultRow) -> StoreResult<()> {
@@ -469,14 +326,11 @@ impl PipelineTx for SqliteTx<'_> {
     }
 
     fn device_cursor(&mut self, device: &str) -> StoreResult<i64> {
-        Ok(self
+        let mut stmt = self
             .conn
             .prepare_cached("SELECT next_seq FROM device_cursors WHERE device_id = ?1")
-            .map_err(db_err)?
-            .query_row([device], |r| r.get(0))
-            .optional()
-            .map_err(db_err)?
-            .unwrap_or(1))
+            .map_err(db_err)?;
+        Ok(first(&mut stmt, [device], |r| r.int("next_seq"))?.unwrap_or(1))
     }
 
     fn set_device_cursor(&mut self, device: &str, next_seq: i64) -> StoreResult<()> {
@@ -492,22 +346,17 @@ impl PipelineTx for SqliteTx<'_> {
     }
 
     fn device_event(&mut self, device: &str, seq: i64) -> StoreResult<Option<StoredEvent>> {
-        self.conn
+        let mut stmt = self
+            .conn
             .prepare_cached(
                 "SELECT seq, at, command, state FROM device_events WHERE device_id = ?1 AND seq = ?2",
             )
-            .map_err(db_err)?
-            .query_row(params![device, seq], event_row)
-            .optional()
-            .map_err(db_err)?
-            .transpose()
+            .map_err(db_err)?;
+        first(&mut stmt, params![device, seq], codec::event)
     }
 
     fn put_device_event(&mut self, device: &str, e: &StoredEvent) -> StoreResult<()> {
-        let command = serde_json::to_string(&e.command)
-            .map_err(|err| StoreError::Backend(err.to_string()))?;
-        let state =
-            serde_json::to_string(&e.state).map_err(|err| StoreError::Backend(err.to_string()))?;
+        let (command, state) = (js(&e.command)?, js(&e.state)?);
         self.conn
             .prepare_cached(
                 "INSERT INTO device_events(device_id, seq, at, command, state, received_at)
@@ -535,18 +384,14 @@ impl PipelineTx for SqliteTx<'_> {
                  WHERE device_id = ?1 AND seq >= ?2 ORDER BY seq",
             )
             .map_err(db_err)?;
-        let mut out = Vec::new();
-        for (expect, row) in (from_seq..).zip(
-            stmt.query_map(params![device, from_seq], event_row)
-                .map_err(db_err)?,
-        ) {
-            let e = row.map_err(db_err)??;
-            if e.seq != expect || e.state != EventState::Pending {
-                break;
-            }
-            out.push(e);
-        }
-        Ok(out)
+        let mut rows = stmt.query(params![device, from_seq]).map_err(db_err)?;
+        // Streamed: the run usually ends long before the device's last event.
+        let events = std::iter::from_fn(|| match rows.next() {
+            Ok(Some(r)) => Some(codec::event(&Cols(r))),
+            Ok(None) => None,
+            Err(e) => Some(Err(db_err(e))),
+        });
+        codec::pending_run(from_seq, events)
     }
 
     fn savepoint(&mut self) -> StoreResult<()> {
@@ -568,20 +413,4 @@ impl PipelineTx for SqliteTx<'_> {
         }
         Ok(())
     }
-}
-
-fn event_row(r: &Row<'_>) -> rusqlite::Result<StoreResult<StoredEvent>> {
-    let seq: i64 = r.get(0)?;
-    let at: i64 = r.get(1)?;
-    let command: String = r.get(2)?;
-    let state: String = r.get(3)?;
-    Ok((|| {
-        Ok(StoredEvent {
-            seq,
-            at: from_ms(at)?,
-            command: serde_json::from_str(&command)
-                .map_err(|e| corrupt("command", &e.to_string()))?,
-            state: serde_json::from_str(&state).map_err(|e| corrupt("state", &e.to_string()))?,
-        })
-    })())
 }

@@ -2,169 +2,61 @@
 //! or on a reader connection for the read-only calls).
 
 use crate::db_err;
-use crate::pipeline_tx::{SqliteTx, TUBE_COLS, tube_row};
+use crate::pipeline_tx::{SqliteTx, TUBE_COLS};
+use crate::rows::{all, first};
 use chrono::{DateTime, Utc};
-use gridsweep_domain::{AffiliationKind, AreaId, AreaLevel, AreaPath, PersonId};
+use gridsweep_domain::{AreaId, AreaLevel, AreaPath, PersonId};
 use gridsweep_response::coverage::RosterEntry;
 use gridsweep_response::decide::TubeTally;
 use gridsweep_response::report::{
     DecisionView, EntryView, IncidentInfo, MemberView, OrderView, SampleFact, TaskView, TubeRole,
 };
 use gridsweep_response::*;
-use gridsweep_storage::incidents::{
-    IncidentTx, PersonFact, PersonMark, PoolBlock, RoundTube, mask_doc,
+use gridsweep_storage::codec::{
+    self, DECISION_COLS, INCIDENT_COLS, MEMBER_COLS, ORDER_COLS, PERSON_FACT_COLS, TASK_COLS, js,
+    opt_js, tube_role_word,
 };
+use gridsweep_storage::incidents::{IncidentTx, PersonFact, PersonMark, PoolBlock, RoundTube};
 use gridsweep_storage::pipeline::{NewRound, PipelineTx};
-use gridsweep_storage::stamp::{from_ms, ms, opt_ms};
+use gridsweep_storage::stamp::ms;
 use gridsweep_storage::{StoreError, StoreResult};
-use rusqlite::{OptionalExtension, Row, params};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-
-fn js<T: Serialize>(v: &T) -> StoreResult<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::Backend(e.to_string()))
-}
-
-fn unjs<T: DeserializeOwned>(s: &str) -> StoreResult<T> {
-    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("json: {e}")))
-}
-
-fn opt_js<T: Serialize>(v: &Option<T>) -> StoreResult<Option<String>> {
-    v.as_ref().map(js).transpose()
-}
-
-fn opt_unjs<T: DeserializeOwned>(s: Option<String>) -> StoreResult<Option<T>> {
-    s.as_deref().map(unjs).transpose()
-}
-
-fn word<T>(parse: fn(&str) -> Option<T>, what: &str, s: &str) -> StoreResult<T> {
-    parse(s).ok_or_else(|| StoreError::Corrupt(format!("{what}: {s}")))
-}
-
-fn area_id(v: i64) -> StoreResult<AreaId> {
-    AreaId::new(v).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn area_path(s: &str) -> StoreResult<AreaPath> {
-    AreaPath::parse(s).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-const PERSON_FACT_COLS: &str = "id, name, doc_kind, doc_number, household_id, area_path";
-
-fn person_fact_raw(r: &Row<'_>) -> rusqlite::Result<(i64, String, String, String, i64, String)> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-    ))
-}
-
-const INCIDENT_COLS: &str = "id, parent_id, title, area, status, opened_at, closed_at, \
-     trigger_tube, case_person, expansion_round, retest_round";
-
-type IncidentRaw = (
-    i64,
-    Option<i64>,
-    String,
-    String,
-    String,
-    i64,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-);
-
-fn incident_raw(r: &Row<'_>) -> rusqlite::Result<IncidentRaw> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
-    ))
-}
-
-fn incident_of(r: IncidentRaw) -> StoreResult<IncidentInfo> {
-    Ok(IncidentInfo {
-        id: r.0,
-        parent: r.1,
-        title: r.2,
-        area: unjs(&r.3)?,
-        status: word(IncidentStatus::parse, "incident status", &r.4)?,
-        opened_at: from_ms(r.5)?,
-        closed_at: opt_ms(r.6)?,
-        trigger_tube: r.7,
-        case: opt_unjs(r.8)?,
-        expansion_round: r.9,
-        retest_round: r.10,
-    })
-}
-
-const ORDER_COLS: &str = "id, incident_id, kind, area, person, starts_at, ends_at, ordered_by, \
-     reason, lifted_at, lifted_by";
-const TASK_COLS: &str = "id, incident_id, kind, title, area, person, assignee, target, status, \
-     created_at, done_at, done_by";
-const DECISION_COLS: &str = "id, incident_id, kind, person, status, reason, proposed_at, \
-     proposed_by, decided_at, decided_by, decided_role, note, override_reason";
+use rusqlite::params;
 
 impl SqliteTx<'_> {
-    fn facts(
-        &mut self,
-        sql: &str,
-        p: impl rusqlite::Params + Copy,
-    ) -> StoreResult<Vec<PersonFact>> {
-        let raw: Vec<_> = self
-            .conn()
-            .prepare_cached(sql)
-            .map_err(db_err)?
-            .query_map(p, person_fact_raw)
-            .map_err(db_err)?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(db_err)?;
+    fn facts(&mut self, sql: &str, p: impl rusqlite::Params) -> StoreResult<Vec<PersonFact>> {
+        let mut facts = self.rows(sql, p, |r| codec::person_fact(r, Vec::new()))?;
         let mut aff = self
             .conn()
             .prepare_cached(
                 "SELECT area_id, kind FROM affiliations WHERE person_id = ?1 ORDER BY area_id",
             )
             .map_err(db_err)?;
-        let mut out = Vec::with_capacity(raw.len());
-        for (id, name, kind, number, household, path) in raw {
-            let affiliations = aff
-                .query_map([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-                .map_err(db_err)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(db_err)?
-                .into_iter()
-                .map(|(a, k)| {
-                    Ok((
-                        area_id(a)?,
-                        word(AffiliationKind::parse, "affiliation", &k)?,
-                    ))
-                })
-                .collect::<StoreResult<Vec<_>>>()?;
-            out.push(PersonFact {
-                brief: PersonBrief {
-                    id: PersonId(id),
-                    document_masked: mask_doc(&kind, &number),
-                    name,
-                },
-                household: area_id(household)?,
-                household_path: area_path(&path)?,
-                affiliations,
-            });
+        for f in &mut facts {
+            f.affiliations = all(&mut aff, [f.brief.id.0], codec::fact_affiliation)?;
         }
-        Ok(out)
+        Ok(facts)
+    }
+
+    /// Every row of `sql` for `p`, decoded by `f`.
+    fn rows<T>(
+        &self,
+        sql: &str,
+        p: impl rusqlite::Params,
+        f: impl Fn(&dyn codec::Columns) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let mut stmt = self.conn().prepare_cached(sql).map_err(db_err)?;
+        all(&mut stmt, p, f)
+    }
+
+    /// The first row of `sql` for `p`, if any, decoded by `f`.
+    fn row<T>(
+        &self,
+        sql: &str,
+        p: impl rusqlite::Params,
+        f: impl Fn(&dyn codec::Columns) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        let mut stmt = self.conn().prepare_cached(sql).map_err(db_err)?;
+        first(&mut stmt, p, f)
     }
 }
 
@@ -186,18 +78,11 @@ impl IncidentTx for SqliteTx<'_> {
     }
 
     fn tube_persons(&mut self, tube: &str) -> StoreResult<Vec<PersonId>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT person_id FROM samples WHERE tube = ?1 AND person_id IS NOT NULL ORDER BY id",
-            )
-            .map_err(db_err)?;
-        let rows = stmt
-            .query_map([tube], |r| r.get::<_, i64>(0))
-            .map_err(db_err)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db_err)?;
-        Ok(rows.into_iter().map(PersonId).collect())
+        self.rows(
+            "SELECT person_id FROM samples WHERE tube = ?1 AND person_id IS NOT NULL ORDER BY id",
+            [tube],
+            |r| Ok(PersonId(r.int("person_id")?)),
+        )
     }
 
     fn person_facts(&mut self, ids: &[PersonId]) -> StoreResult<Vec<PersonFact>> {
@@ -230,106 +115,45 @@ impl IncidentTx for SqliteTx<'_> {
     }
 
     fn area_briefs(&mut self, ids: &[AreaId]) -> StoreResult<Vec<(AreaBrief, AreaPath)>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT id, level, name, path FROM areas WHERE id = ?1")
-            .map_err(db_err)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let row = stmt
-                .query_row([id.get()], |r| {
+            out.extend(self.row(
+                "SELECT id, level, name, path FROM areas WHERE id = ?1",
+                [id.get()],
+                |r| {
                     Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
+                        codec::area_brief(r, None)?,
+                        codec::area_path(&r.text("path")?)?,
                     ))
-                })
-                .optional()
-                .map_err(db_err)?;
-            if let Some((id, level, name, path)) = row {
-                out.push((
-                    AreaBrief {
-                        id: area_id(id)?,
-                        level: AreaLevel::parse(&level)
-                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                        name,
-                    },
-                    area_path(&path)?,
-                ));
-            }
+                },
+            )?);
         }
         Ok(out)
     }
 
     fn areas_under(&mut self, path: &AreaPath, level: AreaLevel) -> StoreResult<Vec<AreaBrief>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT id, name FROM areas WHERE path >= ?1 AND path < ?2 AND level = ?3 ORDER BY id",
-            )
-            .map_err(db_err)?;
-        let rows = stmt
-            .query_map(
-                params![path.as_str(), path.range_end(), level.as_str()],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
-            )
-            .map_err(db_err)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db_err)?;
-        rows.into_iter()
-            .map(|(id, name)| {
-                Ok(AreaBrief {
-                    id: area_id(id)?,
-                    level,
-                    name,
-                })
-            })
-            .collect()
+        self.rows(
+            "SELECT id, name FROM areas WHERE path >= ?1 AND path < ?2 AND level = ?3 ORDER BY id",
+            params![path.as_str(), path.range_end(), level.as_str()],
+            |r| codec::area_brief(r, Some(level)),
+        )
     }
 
     fn grid_areas_under(&mut self, path: &AreaPath) -> StoreResult<Vec<AreaBrief>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT id, level, name FROM areas
-                 WHERE path >= ?1 AND path < ?2 AND level != 'household' ORDER BY id",
-            )
-            .map_err(db_err)?;
-        let rows = stmt
-            .query_map(params![path.as_str(), path.range_end()], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })
-            .map_err(db_err)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db_err)?;
-        rows.into_iter()
-            .map(|(id, level, name)| {
-                Ok(AreaBrief {
-                    id: area_id(id)?,
-                    level: AreaLevel::parse(&level)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    name,
-                })
-            })
-            .collect()
+        self.rows(
+            "SELECT id, level, name FROM areas
+             WHERE path >= ?1 AND path < ?2 AND level != 'household' ORDER BY id",
+            params![path.as_str(), path.range_end()],
+            |r| codec::area_brief(r, None),
+        )
     }
 
     fn site_place(&mut self, site: i64) -> StoreResult<Option<(String, AreaPath)>> {
-        let row = self
-            .conn()
-            .prepare_cached("SELECT name, area_path FROM sites WHERE id = ?1")
-            .map_err(db_err)?
-            .query_row([site], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
-            .optional()
-            .map_err(db_err)?;
-        row.map(|(n, p)| Ok((n, area_path(&p)?))).transpose()
+        self.row(
+            "SELECT name, area_path FROM sites WHERE id = ?1",
+            [site],
+            codec::site_place,
+        )
     }
 
     fn insert_round(&mut self, r: &NewRound) -> StoreResult<i64> {
@@ -391,85 +215,53 @@ impl IncidentTx for SqliteTx<'_> {
     }
 
     fn incident(&mut self, id: i64) -> StoreResult<Option<IncidentInfo>> {
-        self.conn()
-            .prepare_cached(&format!(
-                "SELECT {INCIDENT_COLS} FROM incidents WHERE id = ?1"
-            ))
-            .map_err(db_err)?
-            .query_row([id], incident_raw)
-            .optional()
-            .map_err(db_err)?
-            .map(incident_of)
-            .transpose()
+        self.row(
+            &format!("SELECT {INCIDENT_COLS} FROM incidents WHERE id = ?1"),
+            [id],
+            codec::incident,
+        )
     }
 
     fn incidents(&mut self) -> StoreResult<Vec<IncidentInfo>> {
-        let raw = self
-            .conn()
-            .prepare_cached(&format!(
-                "SELECT {INCIDENT_COLS} FROM incidents ORDER BY id DESC"
-            ))
-            .map_err(db_err)?
-            .query_map([], incident_raw)
-            .map_err(db_err)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db_err)?;
-        raw.into_iter().map(incident_of).collect()
+        self.rows(
+            &format!("SELECT {INCIDENT_COLS} FROM incidents ORDER BY id DESC"),
+            [],
+            codec::incident,
+        )
     }
 
     fn children_of(&mut self, parent: i64) -> StoreResult<Vec<i64>> {
-        self.conn()
-            .prepare_cached("SELECT id FROM incidents WHERE parent_id = ?1 ORDER BY id")
-            .map_err(db_err)?
-            .query_map([parent], |r| r.get(0))
-            .map_err(db_err)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db_err)
+        self.rows(
+            "SELECT id FROM incidents WHERE parent_id = ?1 ORDER BY id",
+            [parent],
+            |r| r.int("id"),
+        )
     }
 
     fn open_incident_for_area(&mut self, area: AreaId) -> StoreResult<Option<i64>> {
-        self.conn()
-            .prepare_cached(
-                "SELECT id FROM incidents WHERE area_id = ?1 AND status = 'open'
-                 AND parent_id IS NULL ORDER BY id DESC LIMIT 1",
-            )
-            .map_err(db_err)?
-            .query_row([area.get()], |r| r.get(0))
-            .optional()
-            .map_err(db_err)
+        self.row(
+            "SELECT id FROM incidents WHERE area_id = ?1 AND status = 'open'
+             AND parent_id IS NULL ORDER BY id DESC LIMIT 1",
+            [area.get()],
+            |r| r.int("id"),
+        )
     }
 
     fn incident_for_round(&mut self, round: i64) -> StoreResult<Option<(i64, RoundRole)>> {
-        let row: Option<(i64, Option<i64>)> = self
-            .conn()
-            .prepare_cached(
-                "SELECT id, expansion_round FROM incidents
-                 WHERE expansion_round = ?1 OR retest_round = ?1 LIMIT 1",
-            )
-            .map_err(db_err)?
-            .query_row([round], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
-            .map_err(db_err)?;
-        Ok(row.map(|(id, exp)| {
-            let role = if exp == Some(round) {
-                RoundRole::Expansion
-            } else {
-                RoundRole::Retest
-            };
-            (id, role)
-        }))
+        self.row(
+            "SELECT id, expansion_round FROM incidents
+             WHERE expansion_round = ?1 OR retest_round = ?1 LIMIT 1",
+            [round],
+            |r| codec::incident_round(round, r),
+        )
     }
 
     fn incident_of_tube(&mut self, tube: &str) -> StoreResult<Option<(i64, TubeRole)>> {
-        let row: Option<(i64, String)> = self
-            .conn()
-            .prepare_cached("SELECT incident_id, role FROM incident_tubes WHERE tube = ?1 LIMIT 1")
-            .map_err(db_err)?
-            .query_row([tube], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
-            .map_err(db_err)?;
-        row.map(|(i, role)| Ok((i, unjs(&format!("\"{role}\""))?)))
-            .transpose()
+        self.row(
+            "SELECT incident_id, role FROM incident_tubes WHERE tube = ?1 LIMIT 1",
+            [tube],
+            codec::tube_incident,
+        )
     }
 
     fn insert_incident_tube(
@@ -479,34 +271,23 @@ impl IncidentTx for SqliteTx<'_> {
         role: TubeRole,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let role = js(&role)?;
         self.conn()
             .prepare_cached(
                 "INSERT INTO incident_tubes(incident_id, tube, role, at) VALUES (?1,?2,?3,?4)
                  ON CONFLICT DO NOTHING",
             )
             .map_err(db_err)?
-            .execute(params![incident, tube, role.trim_matches('"'), ms(at)])
+            .execute(params![incident, tube, tube_role_word(role), ms(at)])
             .map_err(db_err)?;
         Ok(())
     }
 
     fn incident_tubes(&mut self, incident: i64) -> StoreResult<Vec<(String, TubeRole)>> {
-        let rows = self
-            .conn()
-            .prepare_cached(
-                "SELECT tube, role FROM incident_tubes WHERE incident_id = ?1 ORDER BY at, tube",
-            )
-            .map_err(db_err)?
-            .query_map([incident], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(db_err)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db_err)?;
-        rows.into_iter()
-            .map(|(t, role)| Ok((t, unjs(&format!("\"{role}\""))?)))
-            .collect()
+        self.rows(
+            "SELECT tube, role FROM incident_tubes WHERE incident_id = ?1 ORDER BY at, tube",
+            [incident],
+            codec::incident_tube,
+        )
     }
 
     fn insert_member(
@@ -555,42 +336,13 @@ impl IncidentTx for SqliteTx<'_> {
     }
 
     fn members(&mut self, incident: i64) -> StoreResult<Vec<(MemberView, AreaId)>> {
-        let rows = self
-            .conn()
-            .prepare_cached(
-                "SELECT person, kind, status, source, address, affiliations, household_id
-                 FROM incident_members WHERE incident_id = ?1 ORDER BY seq",
-            )
-            .map_err(db_err)?
-            .query_map([incident], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, i64>(6)?,
-                ))
-            })
-            .map_err(db_err)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db_err)?;
-        rows.into_iter()
-            .map(|(p, k, s, source, address, aff, h)| {
-                Ok((
-                    MemberView {
-                        person: unjs(&p)?,
-                        kind: word(MemberKind::parse, "member kind", &k)?,
-                        status: word(MemberStatus::parse, "member status", &s)?,
-                        source,
-                        address,
-                        affiliations: unjs(&aff)?,
-                    },
-                    area_id(h)?,
-                ))
-            })
-            .collect()
+        self.rows(
+            &format!(
+                "SELECT {MEMBER_COLS} FROM incident_members WHERE incident_id = ?1 ORDER BY seq"
+            ),
+            [incident],
+            codec::member,
+        )
     }
 
     fn insert_order(&mut self, o: &OrderView) -> StoreResult<()> {
@@ -631,60 +383,11 @@ impl IncidentTx for SqliteTx<'_> {
     }
 
     fn orders(&mut self, incident: i64) -> StoreResult<Vec<OrderView>> {
-        type Raw = (
-            i64,
-            i64,
-            String,
-            Option<String>,
-            Option<String>,
-            i64,
-            Option<i64>,
-            String,
-            String,
-            Option<i64>,
-            Option<String>,
-        );
-        let rows: Vec<Raw> = self
-            .conn()
-            .prepare_cached(&format!(
-                "SELECT {ORDER_COLS} FROM control_orders WHERE incident_id = ?1 ORDER BY id"
-            ))
-            .map_err(db_err)?
-            .query_map([incident], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                ))
-            })
-            .map_err(db_err)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db_err)?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(OrderView {
-                    id: r.0,
-                    incident: r.1,
-                    kind: word(OrderKind::parse, "order kind", &r.2)?,
-                    area: opt_unjs(r.3)?,
-                    person: opt_unjs(r.4)?,
-                    starts_at: from_ms(r.5)?,
-                    ends_at: opt_ms(r.6)?,
-                    ordered_by: r.7,
-                    reason: r.8,
-                    lifted_at: opt_ms(r.9)?,
-                    lifted_by: r.10,
-                })
-            })
-            .collect()
+        self.rows(
+            &format!("SELECT {ORDER_COLS} FROM control_orders WHERE incident_id = ?1 ORDER BY id"),
+            [incident],
+            codec::order,
+        )
     }
 
     fn insert_task(&mut self, t: &TaskView) -> StoreResult<()> {
@@ -731,63 +434,11 @@ impl IncidentTx for SqliteTx<'_> {
     }
 
     fn tasks(&mut self, incident: i64) -> StoreResult<Vec<TaskView>> {
-        type Raw = (
-            i64,
-            i64,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            String,
-            i64,
-            String,
-            i64,
-            Option<i64>,
-            Option<String>,
-        );
-        let rows: Vec<Raw> = self
-            .conn()
-            .prepare_cached(&format!(
-                "SELECT {TASK_COLS} FROM tasks WHERE incident_id = ?1 ORDER BY id"
-            ))
-            .map_err(db_err)?
-            .query_map([incident], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(11)?,
-                ))
-            })
-            .map_err(db_err)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db_err)?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(TaskView {
-                    id: r.0,
-                    incident: r.1,
-                    kind: word(TaskKind::parse, "task kind", &r.2)?,
-                    title: r.3,
-                    area: opt_unjs(r.4)?,
-                    person: opt_unjs(r.5)?,
-                    assignee: unjs(&r.6)?,
-                    target: u32::try_from(r.7).unwrap_or(0),
-                    status: word(TaskStatus::parse, "task status", &r.8)?,
-                    created_at: from_ms(r.9)?,
-                    done_at: opt_ms(r.10)?,
-                    done_by: r.11,
-                })
-            })
-            .collect()
+        self.rows(
+            &format!("SELECT {TASK_COLS} FROM tasks WHERE incident_id = ?1 ORDER BY id"),
+            [incident],
+            codec::task,
+        )
     }
 
     fn insert_decision(&mut self, d: &DecisionView) -> StoreResult<()> {
@@ -838,70 +489,11 @@ impl IncidentTx for SqliteTx<'_> {
     }
 
     fn decisions(&mut self, incident: i64) -> StoreResult<Vec<DecisionView>> {
-        type Raw = (
-            i64,
-            i64,
-            String,
-            Option<String>,
-            String,
-            String,
-            i64,
-            String,
-            Option<i64>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
-        let rows: Vec<Raw> = self
-            .conn()
-            .prepare_cached(&format!(
-                "SELECT {DECISION_COLS} FROM decisions WHERE incident_id = ?1 ORDER BY id"
-            ))
-            .map_err(db_err)?
-            .query_map([incident], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(11)?,
-                    r.get(12)?,
-                ))
-            })
-            .map_err(db_err)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db_err)?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(DecisionView {
-                    id: r.0,
-                    incident: r.1,
-                    kind: word(DecisionKind::parse, "decision kind", &r.2)?,
-                    person: opt_unjs(r.3)?,
-                    status: word(DecisionStatus::parse, "decision status", &r.4)?,
-                    reason: r.5,
-                    proposed_at: from_ms(r.6)?,
-                    proposed_by: r.7,
-                    decided_at: opt_ms(r.8)?,
-                    decided_by: r.9,
-                    decided_role: r
-                        .10
-                        .as_deref()
-                        .map(|s| word(Responder::parse, "role", s))
-                        .transpose()?,
-                    note: r.11,
-                    override_reason: r.12,
-                })
-            })
-            .collect()
+        self.rows(
+            &format!("SELECT {DECISION_COLS} FROM decisions WHERE incident_id = ?1 ORDER BY id"),
+            [incident],
+            codec::decision,
+        )
     }
 
     fn insert_entry(&mut self, e: &EntryView) -> StoreResult<()> {
@@ -922,81 +514,35 @@ impl IncidentTx for SqliteTx<'_> {
     }
 
     fn timeline(&mut self, incident: i64) -> StoreResult<Vec<EntryView>> {
-        let rows = self
-            .conn()
-            .prepare_cached(
-                "SELECT at, actor, kind, text FROM timeline WHERE incident_id = ?1 ORDER BY at, id",
-            )
-            .map_err(db_err)?
-            .query_map([incident], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            })
-            .map_err(db_err)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db_err)?;
-        rows.into_iter()
-            .map(|(at, actor, kind, text)| {
-                Ok(EntryView {
-                    incident,
-                    at: from_ms(at)?,
-                    actor,
-                    kind: word(TimelineKind::parse, "timeline kind", &kind)?,
-                    text,
-                })
-            })
-            .collect()
+        self.rows(
+            "SELECT at, actor, kind, text FROM timeline WHERE incident_id = ?1 ORDER BY at, id",
+            [incident],
+            |r| codec::entry(incident, r),
+        )
     }
 
     fn round_tubes(&mut self, round: i64) -> StoreResult<Vec<RoundTube>> {
-        let tubes = self
-            .conn()
-            .prepare_cached(&format!(
-                "SELECT {TUBE_COLS} FROM tubes WHERE round_id = ?1 ORDER BY barcode"
-            ))
-            .map_err(db_err)?
-            .query_map([round], tube_row)
-            .map_err(db_err)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db_err)?;
-        let mut out = Vec::with_capacity(tubes.len());
-        for t in tubes {
-            let tube = t?;
-            let result = self.current_result(&tube.barcode)?;
-            let (site_name, site_path) = self
-                .site_place(tube.site)?
-                .ok_or_else(|| StoreError::Corrupt(format!("site {}", tube.site)))?;
-            out.push(RoundTube {
-                tube,
-                result,
-                site_name,
-                site_path,
-            });
-        }
-        Ok(out)
+        let tubes = self.rows(
+            &format!("SELECT {TUBE_COLS} FROM tubes WHERE round_id = ?1 ORDER BY barcode"),
+            [round],
+            codec::tube,
+        )?;
+        codec::round_tubes(tubes, |t| {
+            Ok((self.current_result(&t.barcode)?, self.site_place(t.site)?))
+        })
     }
 
     fn round_tally(&mut self, round: i64) -> StoreResult<TubeTally> {
-        self.conn()
-            .prepare_cached(
-                "SELECT count(*), count(r.tube),
-                        coalesce(sum(CASE WHEN r.outcome != 'negative' THEN 1 ELSE 0 END), 0)
-                 FROM tubes t LEFT JOIN results r ON r.tube = t.barcode AND r.current = 1
-                 WHERE t.round_id = ?1",
-            )
-            .map_err(db_err)?
-            .query_row([round], |r| {
-                Ok(TubeTally {
-                    tubes: r.get(0)?,
-                    resulted: r.get(1)?,
-                    non_negative: r.get(2)?,
-                })
-            })
-            .map_err(db_err)
+        self.row(
+            "SELECT count(*) AS tubes, count(r.tube) AS resulted,
+                    coalesce(sum(CASE WHEN r.outcome != 'negative' THEN 1 ELSE 0 END), 0)
+                      AS non_negative
+             FROM tubes t LEFT JOIN results r ON r.tube = t.barcode AND r.current = 1
+             WHERE t.round_id = ?1",
+            [round],
+            codec::tally,
+        )?
+        .ok_or_else(|| StoreError::Backend("no tally row".into()))
     }
 
     fn tube_samples(&mut self, tubes: &[String]) -> StoreResult<Vec<SampleFact>> {
@@ -1006,54 +552,17 @@ impl IncidentTx for SqliteTx<'_> {
             .map_err(db_err)?;
         let mut out = Vec::new();
         for t in tubes {
-            let rows = stmt
-                .query_map([t], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, Option<i64>>(1)?,
-                        r.get::<_, i64>(2)?,
-                    ))
-                })
-                .map_err(db_err)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(db_err)?;
-            for (tube, person, at) in rows {
-                out.push(SampleFact {
-                    tube,
-                    person: person.map(PersonId),
-                    at: from_ms(at)?,
-                });
-            }
+            out.extend(all(&mut stmt, [t], codec::sample)?);
         }
         Ok(out)
     }
 
     fn round_samples(&mut self, round: i64) -> StoreResult<Vec<SampleFact>> {
-        let rows = self
-            .conn()
-            .prepare_cached(
-                "SELECT tube, person_id, at FROM samples WHERE round_id = ?1 ORDER BY id",
-            )
-            .map_err(db_err)?
-            .query_map([round], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<i64>>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
-            })
-            .map_err(db_err)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db_err)?;
-        rows.into_iter()
-            .map(|(tube, person, at)| {
-                Ok(SampleFact {
-                    tube,
-                    person: person.map(PersonId),
-                    at: from_ms(at)?,
-                })
-            })
-            .collect()
+        self.rows(
+            "SELECT tube, person_id, at FROM samples WHERE round_id = ?1 ORDER BY id",
+            [round],
+            codec::sample,
+        )
     }
 
     fn set_mark(&mut self, m: &PersonMark) -> StoreResult<()> {
@@ -1078,84 +587,26 @@ impl IncidentTx for SqliteTx<'_> {
     }
 
     fn marks(&mut self, round: i64) -> StoreResult<Vec<PersonMark>> {
-        let rows = self
-            .conn()
-            .prepare_cached(
-                "SELECT person_id, kind, note, at, marked_by FROM person_marks
-                 WHERE round_id = ?1 ORDER BY person_id",
-            )
-            .map_err(db_err)?
-            .query_map([round], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })
-            .map_err(db_err)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db_err)?;
-        rows.into_iter()
-            .map(|(p, k, note, at, by)| {
-                Ok(PersonMark {
-                    round,
-                    person: PersonId(p),
-                    kind: word(MarkKind::parse, "mark", &k)?,
-                    note,
-                    at: from_ms(at)?,
-                    by,
-                })
-            })
-            .collect()
+        self.rows(
+            "SELECT person_id, kind, note, at, marked_by FROM person_marks
+             WHERE round_id = ?1 ORDER BY person_id",
+            [round],
+            |r| codec::mark(round, r),
+        )
     }
 
     fn roster_coverage(&mut self, path: &AreaPath, round: i64) -> StoreResult<Vec<RosterEntry>> {
-        let rows = self
-            .conn()
-            .prepare_cached(
-                "SELECT p.id, p.name, p.doc_kind, p.doc_number, p.area_path, h.name,
-                        EXISTS(SELECT 1 FROM samples s WHERE s.round_id = ?3 AND s.person_id = p.id),
-                        m.kind
-                 FROM persons p JOIN areas h ON h.id = p.household_id
-                 LEFT JOIN person_marks m ON m.round_id = ?3 AND m.person_id = p.id
-                 WHERE p.area_path >= ?1 AND p.area_path < ?2 ORDER BY p.area_path, p.id",
-            )
-            .map_err(db_err)?
-            .query_map(params![path.as_str(), path.range_end(), round], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, bool>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                ))
-            })
-            .map_err(db_err)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db_err)?;
-        rows.into_iter()
-            .map(|(id, name, kind, number, hpath, hname, sampled, mark)| {
-                Ok(RosterEntry {
-                    person: PersonBrief {
-                        id: PersonId(id),
-                        name,
-                        document_masked: mask_doc(&kind, &number),
-                    },
-                    household_path: area_path(&hpath)?,
-                    household_name: hname,
-                    sampled,
-                    mark: mark
-                        .as_deref()
-                        .map(|m| word(MarkKind::parse, "mark", m))
-                        .transpose()?,
-                })
-            })
-            .collect()
+        self.rows(
+            "SELECT p.id, p.name, p.doc_kind, p.doc_number, p.area_path, h.name AS household_name,
+                    EXISTS(SELECT 1 FROM samples s WHERE s.round_id = ?3 AND s.person_id = p.id)
+                      AS sampled,
+                    m.kind AS mark
+             FROM persons p JOIN areas h ON h.id = p.household_id
+             LEFT JOIN person_marks m ON m.round_id = ?3 AND m.person_id = p.id
+             WHERE p.area_path >= ?1 AND p.area_path < ?2 ORDER BY p.area_path, p.id",
+            params![path.as_str(), path.range_end(), round],
+            codec::roster_entry,
+        )
     }
 
     fn insert_pool_block(&mut self, b: &PoolBlock) -> StoreResult<()> {
@@ -1190,38 +641,11 @@ impl IncidentTx for SqliteTx<'_> {
     }
 
     fn pool_blocks(&mut self, incident: i64) -> StoreResult<Vec<PoolBlock>> {
-        let rows = self
-            .conn()
-            .prepare_cached(
-                "SELECT tube, design, members, tasks, complete FROM pool_blocks
-                 WHERE incident_id = ?1 ORDER BY seq",
-            )
-            .map_err(db_err)?
-            .query_map([incident], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, bool>(4)?,
-                ))
-            })
-            .map_err(db_err)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(db_err)?;
-        rows.into_iter()
-            .map(|(tube, design, members, tasks, complete)| {
-                Ok(PoolBlock {
-                    incident,
-                    tube,
-                    block: gridsweep_response::stage2::Block {
-                        design: unjs(&design)?,
-                        members: unjs(&members)?,
-                    },
-                    tasks: unjs(&tasks)?,
-                    complete,
-                })
-            })
-            .collect()
+        self.rows(
+            "SELECT tube, design, members, tasks, complete FROM pool_blocks
+             WHERE incident_id = ?1 ORDER BY seq",
+            [incident],
+            |r| codec::pool_block(incident, r),
+        )
     }
 }

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+pub mod codec;
 pub mod incidents;
 pub mod pipeline;
 mod rows;
