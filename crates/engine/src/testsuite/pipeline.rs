@@ -12,22 +12,40 @@ use gridsweep_storage::*;
 /// results corrected only on purpose.
 pub fn tube_life_cycle(engine: &Engine) {
     let store: &dyn Store = &**engine.store();
-    use gridsweep_domain::pipeline::{CtValues, Outcome, TubeKind, TubeStatus};
-    use pipeline::Command::*;
     let (round, site, persons, _) = pipeline_fixture(store, 21);
-    let open = |tube: &str| OpenTube {
+    opening_checks(engine, round, site);
+    sampling_checks(engine, &persons);
+    sealing_boxing_and_receiving(engine, round, site, &persons);
+    results_and_corrections(engine);
+}
+
+/// Opens a human tube of the round at the site, of the round's pool size.
+fn open_human(round: i64, site: i64, tube: &str) -> pipeline::Command {
+    pipeline::Command::OpenTube {
         tube: tube.into(),
         round,
         site,
-        kind: TubeKind::Human,
+        kind: gridsweep_domain::pipeline::TubeKind::Human,
         capacity: None,
-    };
-    let add = |tube: &str, p: &NewPerson| AddPerson {
+    }
+}
+
+/// Adds a person to a tube by their document number.
+fn add_by_document(tube: &str, p: &NewPerson) -> pipeline::Command {
+    pipeline::Command::AddPerson {
         tube: tube.into(),
         document: Some(p.document.number().to_string()),
         document_kind: None,
         qr: None,
-    };
+    }
+}
+
+/// Step 1 of [`tube_life_cycle`]: opens T0001; a second open, a bad code,
+/// an unknown round and a capacity over the pool size are refused.
+fn opening_checks(engine: &Engine, round: i64, site: i64) {
+    use gridsweep_domain::pipeline::TubeKind;
+    use pipeline::Command::*;
+    let open = |tube: &str| open_human(round, site, tube);
     assert_eq!(run(engine, open("T0001")).map(|_| ()), Ok(()));
     assert_eq!(run(engine, open("T0001")).unwrap_err(), "tube_exists");
     assert_eq!(
@@ -62,6 +80,14 @@ pub fn tube_life_cycle(engine: &Engine) {
         .unwrap_err(),
         "bad_capacity"
     );
+}
+
+/// Step 2 of [`tube_life_cycle`]: fills T0001 with 20 persons (one by
+/// health-code QR); duplicates, a full or unknown tube and a wrong check
+/// digit are refused.
+fn sampling_checks(engine: &Engine, persons: &[NewPerson]) {
+    use pipeline::Command::*;
+    let add = add_by_document;
     for p in &persons[..19] {
         run(engine, add("T0001", p)).unwrap();
     }
@@ -105,6 +131,16 @@ pub fn tube_life_cycle(engine: &Engine) {
         .unwrap_err(),
         "invalid_identifier"
     );
+}
+
+/// Step 3 of [`tube_life_cycle`]: seals, boxes, hands over and receives
+/// T0001, each step refused out of order; an empty tube cannot be sealed.
+fn sealing_boxing_and_receiving(engine: &Engine, round: i64, site: i64, persons: &[NewPerson]) {
+    let store: &dyn Store = &**engine.store();
+    use gridsweep_domain::pipeline::{CtValues, Outcome, TubeStatus};
+    use pipeline::Command::*;
+    let open = |tube: &str| open_human(round, site, tube);
+    let add = add_by_document;
     assert_eq!(
         run(
             engine,
@@ -225,6 +261,14 @@ pub fn tube_life_cycle(engine: &Engine) {
         store.tube("T0001").unwrap().unwrap().status,
         TubeStatus::Received
     );
+}
+
+/// Step 4 of [`tube_life_cycle`]: a suspect result; a retry changes
+/// nothing, a different result needs a correction, and both are kept.
+fn results_and_corrections(engine: &Engine) {
+    let store: &dyn Store = &**engine.store();
+    use gridsweep_domain::pipeline::{CtValues, Outcome};
+    use pipeline::Command::*;
     let suspect = CtValues {
         orf1ab: Some(32.1),
         n: Some(33.0),
