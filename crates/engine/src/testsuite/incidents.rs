@@ -1,8 +1,9 @@
 //! The response to a result: a suspect tube opens an incident, and its
 //! decisions need the right role; with the helpers that post a result.
 
-use super::fixtures::{ctx, pipeline_fixture, run};
+use super::fixtures::{Fixture, ctx, pipeline_fixture, run};
 use crate::Engine;
+use gridsweep_response::report::IncidentInfo;
 use gridsweep_storage::incidents;
 use gridsweep_storage::pipeline;
 use gridsweep_storage::*;
@@ -110,9 +111,24 @@ pub(super) fn fitted_tube_result(
 /// second tube joins it; coverage and the report count them.
 pub fn suspect_tube_opens_an_incident(engine: &Engine) {
     let store: &dyn Store = &**engine.store();
+    let (round, site, persons, f) = pipeline_fixture(store, 21);
+    let inc = a_suspect_tube_opens(engine, round, site, &persons, &f);
+    a_second_tube_joins(engine, round, site, &persons, &inc);
+    coverage_and_report(engine, round, &persons, &f, &inc);
+}
+
+/// Step 1 of [`suspect_tube_opens_an_incident`]: a negative tube does
+/// nothing, a suspect one opens the incident with its members, tasks and
+/// orders, once; returns the incident.
+fn a_suspect_tube_opens(
+    engine: &Engine,
+    round: i64,
+    site: i64,
+    persons: &[NewPerson],
+    f: &Fixture,
+) -> IncidentInfo {
     use gridsweep_domain::pipeline::Outcome;
     use gridsweep_response::*;
-    let (round, site, persons, f) = pipeline_fixture(store, 21);
     // A negative routine tube does nothing.
     assert!(
         alarm(
@@ -201,6 +217,20 @@ pub fn suspect_tube_opens_an_incident(engine: &Engine) {
         engine.incident_detail(inc.id).unwrap().unwrap().tasks.len(),
         d.tasks.len()
     );
+    inc.clone()
+}
+
+/// Step 2 of [`suspect_tube_opens_an_incident`]: a second suspect tube of
+/// the same community joins the incident instead of opening another.
+fn a_second_tube_joins(
+    engine: &Engine,
+    round: i64,
+    site: i64,
+    persons: &[NewPerson],
+    inc: &IncidentInfo,
+) {
+    use gridsweep_domain::pipeline::Outcome;
+    use gridsweep_response::*;
     // A second non-negative tube of the same community joins.
     alarm(
         engine,
@@ -236,6 +266,18 @@ pub fn suspect_tube_opens_an_incident(engine: &Engine) {
             .count(),
         1
     );
+}
+
+/// Step 3 of [`suspect_tube_opens_an_incident`]: coverage of the routine and
+/// expansion rounds, a mark, and the report's retest counts and blockers.
+fn coverage_and_report(
+    engine: &Engine,
+    round: i64,
+    persons: &[NewPerson],
+    f: &Fixture,
+    inc: &IncidentInfo,
+) {
+    use gridsweep_response::*;
     // Coverage of the community in the routine round; a mark explains one.
     let expansion = inc.expansion_round.unwrap();
     engine
