@@ -4,7 +4,9 @@
 use super::fixtures::{ctx, person, pipeline_fixture};
 use super::incidents::{FITTED, fitted_tube_result, tube_result};
 use crate::Engine;
+use crate::incident::IncidentDetail;
 use gridsweep_domain::PersonId;
+use gridsweep_response::report::IncidentInfo;
 use gridsweep_storage::*;
 
 /// The pool + code playbook, with a third round of single tubes.
@@ -53,16 +55,34 @@ fn sample_asked(
 /// 19 are cleared, and the positive is confirmed by a single tube.
 pub fn pool_code_stage2_clears_and_flags(engine: &Engine) {
     let store: &dyn Store = &**engine.store();
+    let (round, site, persons, _) = pipeline_fixture(store, 20);
+    let (inc, asked) = six_code_tubes_are_asked(engine, round, site, &persons);
+    let retest_round = inc.retest_round.unwrap();
+    five_tubes_decide_nothing(engine, retest_round, site, &persons, &asked, &inc);
+    the_sixth_clears_and_flags(engine, retest_round, site, &persons, &asked, &inc);
+    let d = a_single_tube_confirms(engine, retest_round, site, &persons, &inc);
+    contacts_capped_by_the_playbook(engine, &persons, &d, &inc);
+}
+
+/// Step 1 of [`pool_code_stage2_clears_and_flags`]: a suspect pool opens
+/// an incident asking 6 code tubes of 10, each titled with its members;
+/// returns the incident and the tubes asked.
+fn six_code_tubes_are_asked(
+    engine: &Engine,
+    round: i64,
+    site: i64,
+    persons: &[NewPerson],
+) -> (IncidentInfo, Vec<Vec<usize>>) {
+    let store: &dyn Store = &**engine.store();
     use gridsweep_domain::pipeline::Outcome;
     use gridsweep_response::report::TaskView;
     use gridsweep_response::*;
-    let (round, site, persons, _) = pipeline_fixture(store, 20);
     tube_result(
         engine,
         round,
         site,
         "POOL-0001",
-        &persons,
+        persons,
         Outcome::Suspected,
         &pc3(),
     );
@@ -105,13 +125,27 @@ pub fn pool_code_stage2_clears_and_flags(engine: &Engine) {
             );
         }
     }
+    (inc, asked)
+}
+
+/// Step 2 of [`pool_code_stage2_clears_and_flags`]: with member 13
+/// positive, the first five code tubes back decide nothing.
+fn five_tubes_decide_nothing(
+    engine: &Engine,
+    retest_round: i64,
+    site: i64,
+    persons: &[NewPerson],
+    asked: &[Vec<usize>],
+    inc: &IncidentInfo,
+) {
+    use gridsweep_response::*;
     // The positive is member 13; the first five tubes back decide nothing.
     sample_asked(
         engine,
         retest_round,
         site,
         "S2",
-        &persons,
+        persons,
         &asked[..5],
         &[13],
     );
@@ -129,6 +163,22 @@ pub fn pool_code_stage2_clears_and_flags(engine: &Engine) {
             .count(),
         5
     );
+}
+
+/// Step 3 of [`pool_code_stage2_clears_and_flags`]: the sixth tube clears
+/// 19 members and flags member 13 for a single tube; replaying it changes
+/// nothing.
+fn the_sixth_clears_and_flags(
+    engine: &Engine,
+    retest_round: i64,
+    site: i64,
+    persons: &[NewPerson],
+    asked: &[Vec<usize>],
+    inc: &IncidentInfo,
+) {
+    use gridsweep_domain::pipeline::Outcome;
+    use gridsweep_response::report::TaskView;
+    use gridsweep_response::*;
     // The sixth tube completes the round: 19 cleared, member 13 flagged.
     let rest: Vec<Vec<usize>> = asked[5..].to_vec();
     let (code, outcome) = ("S2-LAST", rest[0].contains(&13));
@@ -203,6 +253,19 @@ pub fn pool_code_stage2_clears_and_flags(engine: &Engine) {
             .is_empty()
     );
     assert_eq!(engine.incident_detail(inc.id).unwrap().unwrap(), before);
+}
+
+/// Step 4 of [`pool_code_stage2_clears_and_flags`]: the single tube is
+/// positive and the CDC is asked to confirm the case; returns the detail.
+fn a_single_tube_confirms(
+    engine: &Engine,
+    retest_round: i64,
+    site: i64,
+    persons: &[NewPerson],
+    inc: &IncidentInfo,
+) -> IncidentDetail {
+    use gridsweep_domain::pipeline::Outcome;
+    use gridsweep_response::*;
     // The single tube confirms: positive, and the CDC is asked to confirm the case.
     fitted_tube_result(
         engine,
@@ -243,6 +306,20 @@ pub fn pool_code_stage2_clears_and_flags(engine: &Engine) {
         ),
         (20, 19, 1)
     );
+    d
+}
+
+/// Step 5 of [`pool_code_stage2_clears_and_flags`]: confirming the case
+/// under a playbook capping same-building contacts at 5 takes 5 of the 8
+/// next door, and says so.
+fn contacts_capped_by_the_playbook(
+    engine: &Engine,
+    persons: &[NewPerson],
+    d: &IncidentDetail,
+    inc: &IncidentInfo,
+) {
+    let store: &dyn Store = &**engine.store();
+    use gridsweep_response::*;
     // The case's building holds 8 more residents next door; a playbook
     // capping same-building contacts at 5 takes 5 of them, and says so.
     let f = other_household_of(store, &persons[0]);
