@@ -41,7 +41,7 @@ pub(crate) use gridsweep_response::*;
 pub(crate) use gridsweep_storage::incidents::{
     IncidentTx, PersonFact, PersonMark, PoolBlock, RoundTube,
 };
-pub(crate) use gridsweep_storage::pipeline::{Effect, Effects, NewRound, TubeRow};
+pub(crate) use gridsweep_storage::pipeline::{Effect, Effects, NewRound, ResultRow, TubeRow};
 pub(crate) use gridsweep_storage::{StoreError, StoreResult};
 pub(crate) use serde::{Deserialize, Serialize};
 pub(crate) use std::collections::{BTreeMap, BTreeSet};
