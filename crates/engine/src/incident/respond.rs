@@ -171,7 +171,7 @@ fn expansion_result(
                 fx.extend(join(
                     tx,
                     inc,
-                    &t,
+                    t,
                     TubeRole::Expansion,
                     MemberKind::PoolMember,
                     at,
@@ -183,7 +183,7 @@ fn expansion_result(
                 fx.extend(environmental_chain(
                     tx,
                     inc,
-                    &t,
+                    t,
                     &site_name,
                     &site_path,
                     &res.posted_by,
@@ -193,7 +193,7 @@ fn expansion_result(
             }
         }
     } else if !res.outcome.is_alarm() && t.kind == TubeKind::Environmental {
-        fx.extend(resample_done(tx, inc, &t, &res.posted_by, at)?);
+        fx.extend(resample_done(tx, inc, t, &res.posted_by, at)?);
     }
     fx.extend(propose_due(tx, inc, at, pb)?);
     Ok(fx)
@@ -293,7 +293,7 @@ fn routine_result(
     fx.extend(join(
         tx,
         inc,
-        &t,
+        t,
         TubeRole::Trigger,
         MemberKind::PoolMember,
         at,
