@@ -29,7 +29,7 @@ pub(crate) use gridsweep_response::decide::{
     evaluate, hard_blockers, retest_status,
 };
 pub(crate) use gridsweep_response::reaction::{
-    JoinInput, MemberInput, NewTask, PLAYBOOK_ACTOR, grid_levels, incident_area, react,
+    JoinInput, MemberInput, NewTask, PLAYBOOK_ACTOR, Reaction, grid_levels, incident_area, react,
     responsible_for, retest_tube_task, single_retest_task,
 };
 pub(crate) use gridsweep_response::report::{

@@ -524,6 +524,67 @@ pub(crate) fn join_persons(
     let (members, compound_paths) = member_inputs(tx, persons, kind == MemberKind::PoolMember)?;
     let existing = tx.members(inc)?;
     let in_tube: BTreeSet<PersonId> = persons.iter().map(|p| p.brief.id).collect();
+    let input = join_input(
+        tx,
+        &info,
+        source,
+        kind,
+        at,
+        &members,
+        &compound_paths,
+        &existing,
+        &in_tube,
+    )?;
+    let plan = reaction_for(tx, &info, pb, &input)?;
+    let task_ids = write_reaction(tx, &info, &plan, &members, &existing, at)?;
+    notify_member_levels(tx, inc, &members, &plan, at)?;
+    let mut fx = Vec::new();
+    if let Some(b) = &plan.block {
+        tx.insert_pool_block(&PoolBlock {
+            incident: inc,
+            tube: source.to_string(),
+            block: b.block.clone(),
+            tasks: vec![
+                b.tasks
+                    .iter()
+                    .map(|t| t.and_then(|i| task_ids.get(i).copied()))
+                    .collect(),
+            ],
+            complete: false,
+        })?;
+        // A block the pool alone decides (a one-person pool) is settled now.
+        fx.extend(advance_blocks(tx, inc, at, PLAYBOOK_ACTOR)?);
+    }
+    fx.insert(
+        0,
+        Effect::IncidentUpdated {
+            incident: inc,
+            what: format!(
+                "joined {source}: {} members, {} orders, {} tasks",
+                plan.members.len(),
+                plan.orders.len(),
+                plan.tasks.len()
+            ),
+        },
+    );
+    Ok(fx)
+}
+
+/// What the playbook needs to know to answer new members: who and which
+/// compounds, tasks and buildings the incident already holds.
+#[allow(clippy::too_many_arguments)]
+fn join_input(
+    tx: &mut dyn IncidentTx,
+    info: &IncidentInfo,
+    source: &str,
+    kind: MemberKind,
+    at: DateTime<Utc>,
+    members: &[MemberInput],
+    compound_paths: &BTreeMap<AreaId, AreaPath>,
+    existing: &[(MemberView, AreaId)],
+    in_tube: &BTreeSet<PersonId>,
+) -> StoreResult<JoinInput> {
+    let inc = info.id;
     let orders = tx.orders(inc)?;
     let tasks = tx.tasks(inc)?;
     let known_compounds: BTreeSet<AreaId> = orders
@@ -532,17 +593,17 @@ pub(crate) fn join_persons(
         .filter_map(|o| o.area.as_ref().map(|a| a.id))
         .collect();
     let mut buildings = BTreeMap::new();
-    for (id, path) in &compound_paths {
+    for (id, path) in compound_paths {
         if !known_compounds.contains(id) {
             buildings.insert(*id, tx.areas_under(path, AreaLevel::Building)?);
         }
     }
-    let input = JoinInput {
+    Ok(JoinInput {
         incident: inc,
         source: source.to_string(),
         at,
         kind,
-        members: members.clone(),
+        members: members.to_vec(),
         // A person of this tube the incident already holds but who awaits
         // nothing — a traced household member, or a member whose earlier
         // retest cleared them — is planned again: isolated pending a
@@ -564,24 +625,47 @@ pub(crate) fn join_persons(
             .filter_map(|t| t.area.as_ref().map(|a| a.id))
             .collect(),
         buildings,
-    };
-    // An incident opened under single tubes has a 1:1 retest round: its
-    // later pools are retested singly too, whatever the playbook now says.
+    })
+}
+
+/// The playbook's answer. An incident opened under single tubes has a 1:1
+/// retest round: its later pools are retested singly too, whatever the
+/// playbook now says.
+fn reaction_for(
+    tx: &mut dyn IncidentTx,
+    info: &IncidentInfo,
+    pb: &Playbook,
+    input: &JoinInput,
+) -> StoreResult<Reaction> {
     let retest_pool = match info.retest_round {
         Some(r) => tx.round(r)?.map_or(1, |r| r.pool_size),
         None => 1,
     };
-    let plan = if retest_pool < pb.stage2.retest_pool_size() {
+    Ok(if retest_pool < pb.stage2.retest_pool_size() {
         react(
             &Playbook {
                 stage2: Stage2::Dorfman,
                 ..pb.clone()
             },
-            &input,
+            input,
         )
     } else {
-        react(pb, &input)
-    };
+        react(pb, input)
+    })
+}
+
+/// Writes the playbook's answer: new members (a known one is only ever
+/// re-isolated), orders, tasks, the expansion round's areas, the timeline.
+/// Returns the new tasks' ids, in the answer's order.
+fn write_reaction(
+    tx: &mut dyn IncidentTx,
+    info: &IncidentInfo,
+    plan: &Reaction,
+    members: &[MemberInput],
+    existing: &[(MemberView, AreaId)],
+    at: DateTime<Utc>,
+) -> StoreResult<Vec<i64>> {
+    let inc = info.id;
     let affiliation_names: BTreeMap<PersonId, Vec<String>> = members
         .iter()
         .map(|m| {
@@ -678,8 +762,18 @@ pub(crate) fn join_persons(
             text: e.text.clone(),
         })?;
     }
-    // The alert reaches every sub-district and community whose residents
-    // are new members, not only the chain of the hut the tube came from.
+    Ok(task_ids)
+}
+
+/// The alert reaches every sub-district and community whose residents are
+/// new members, not only the chain of the hut the tube came from.
+fn notify_member_levels(
+    tx: &mut dyn IncidentTx,
+    inc: i64,
+    members: &[MemberInput],
+    plan: &Reaction,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
     let notified: Vec<String> = tx
         .timeline(inc)?
         .into_iter()
@@ -687,7 +781,7 @@ pub(crate) fn join_persons(
         .map(|e| e.text)
         .collect();
     let mut levels: Vec<Assignee> = Vec::new();
-    for m in &members {
+    for m in members {
         if !plan.members.iter().any(|n| n.person.id == m.person.id) {
             continue;
         }
@@ -718,36 +812,7 @@ pub(crate) fn join_persons(
             ),
         )?;
     }
-    let mut fx = Vec::new();
-    if let Some(b) = &plan.block {
-        tx.insert_pool_block(&PoolBlock {
-            incident: inc,
-            tube: source.to_string(),
-            block: b.block.clone(),
-            tasks: vec![
-                b.tasks
-                    .iter()
-                    .map(|t| t.and_then(|i| task_ids.get(i).copied()))
-                    .collect(),
-            ],
-            complete: false,
-        })?;
-        // A block the pool alone decides (a one-person pool) is settled now.
-        fx.extend(advance_blocks(tx, inc, at, PLAYBOOK_ACTOR)?);
-    }
-    fx.insert(
-        0,
-        Effect::IncidentUpdated {
-            incident: inc,
-            what: format!(
-                "joined {source}: {} members, {} orders, {} tasks",
-                plan.members.len(),
-                plan.orders.len(),
-                plan.tasks.len()
-            ),
-        },
-    );
-    Ok(fx)
+    Ok(())
 }
 
 /// Whether [`respond`] would do anything for this tube: its result is
