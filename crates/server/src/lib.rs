@@ -1,4 +1,4 @@
-//! The HTTP layer: axum routes over the [`Engine`], one JSON error shape for
+//! The HTTP layer: axum routes over the [`gridsweep_engine::Engine`], one JSON error shape for
 //! every failure, and the OpenAPI document.
 //!
 //! Handlers stay thin: parse and validate the request into domain types,

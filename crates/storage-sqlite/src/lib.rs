@@ -1,7 +1,7 @@
 //! The embedded default backend: one SQLite file in WAL mode.
 //!
 //! One writer thread owns the only writing connection and commits in
-//! groups (see [`writer`]); a small pool of reader connections runs beside
+//! groups (see `writer.rs`); a small pool of reader connections runs beside
 //! it, which WAL allows. `synchronous=FULL`: an acknowledged write is on
 //! disk, not only in the OS cache.
 #![forbid(unsafe_code)]
