@@ -30,6 +30,10 @@ pub use migrate::MIGRATIONS;
 /// Connections kept open for reuse.
 const POOL: usize = 16;
 
+/// How many times a unit of work runs again after PostgreSQL aborted it
+/// for contention, before the caller hears `Contention`.
+const CONTENTION_RETRIES: u32 = 8;
+
 /// A gridsweep database on a PostgreSQL server.
 pub struct PgStore {
     config: Config,
@@ -45,6 +49,16 @@ pub(crate) fn db_err(e: postgres::Error) -> StoreError {
                 .map(|d| format!("{} ({})", d.message(), d.detail().unwrap_or("")))
                 .unwrap_or_else(|| e.to_string());
             StoreError::Conflict(msg)
+        }
+        Some(c)
+            if *c == SqlState::T_R_DEADLOCK_DETECTED
+                || *c == SqlState::T_R_SERIALIZATION_FAILURE =>
+        {
+            StoreError::Contention(
+                e.as_db_error()
+                    .map(|d| d.message().to_string())
+                    .unwrap_or_else(|| e.to_string()),
+            )
         }
         _ => StoreError::Backend(
             e.as_db_error()
@@ -204,8 +218,23 @@ impl Store for PgStore {
         "postgres"
     }
 
-    fn write_job(&self, job: WriteJob) -> StoreResult<()> {
-        self.write(move |tx| job(&mut PgTx(tx)))
+    fn write_job(&self, mut job: WriteJob) -> StoreResult<()> {
+        // Transactions run truly concurrently here: one that PostgreSQL
+        // aborts to break a deadlock or a serialization conflict wrote
+        // nothing, and runs again, a few times, after a short pause.
+        let mut attempt = 0u32;
+        loop {
+            match self.write(|tx| job(&mut PgTx(tx))) {
+                Err(StoreError::Contention(why)) if attempt < CONTENTION_RETRIES => {
+                    attempt += 1;
+                    tracing::debug!(attempt, %why, "unit of work retried after contention");
+                    std::thread::sleep(std::time::Duration::from_millis(
+                        5 * u64::from(attempt) * u64::from(attempt),
+                    ));
+                }
+                other => return other,
+            }
+        }
     }
 
     fn read_job(&self, job: ReadJob<'_>) -> StoreResult<()> {

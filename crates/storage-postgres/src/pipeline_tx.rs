@@ -277,6 +277,16 @@ impl PipelineTx for PgTx<'_, '_> {
     }
 
     fn device_cursor(&mut self, device: &str) -> StoreResult<i64> {
+        // The cursor row exists before it is locked, so a device's first
+        // batches are serialised like any other: a second transaction
+        // waits here on the first one's insert until it commits.
+        self.0
+            .execute(
+                "INSERT INTO device_cursors(device_id, next_seq) VALUES ($1, 1)
+                 ON CONFLICT(device_id) DO NOTHING",
+                &[&device],
+            )
+            .map_err(db_err)?;
         let row = self
             .0
             .query_opt(
@@ -291,7 +301,8 @@ impl PipelineTx for PgTx<'_, '_> {
         self.0
             .execute(
                 "INSERT INTO device_cursors(device_id, next_seq) VALUES ($1, $2)
-                 ON CONFLICT(device_id) DO UPDATE SET next_seq = excluded.next_seq",
+                 ON CONFLICT(device_id) DO UPDATE
+                 SET next_seq = GREATEST(device_cursors.next_seq, excluded.next_seq)",
                 &[&device, &next_seq],
             )
             .map_err(db_err)?;

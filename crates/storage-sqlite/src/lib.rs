@@ -211,7 +211,7 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
-    fn write_job(&self, job: WriteJob) -> StoreResult<()> {
+    fn write_job(&self, mut job: WriteJob) -> StoreResult<()> {
         self.write(move |c| {
             let mut tx = SqliteTx::new(c, Default::default());
             job(&mut tx)?;
