@@ -33,7 +33,8 @@ macro_rules! storage_tests {
             the_engine_checks_reach_inside_the_transaction,
             a_new_devices_batch_sent_twice_at_once_applies_once,
             overlapping_first_batches_at_once_lose_nothing,
-            opposite_order_tubes_at_once_both_apply);
+            opposite_order_tubes_at_once_both_apply,
+            a_read_never_waits_for_a_writer);
     };
     (@cases $fresh:path; $($case:ident),*) => {
         $(
@@ -2275,4 +2276,44 @@ pub fn opposite_order_tubes_at_once_both_apply(engine: &Engine) {
             assert_eq!(store.tube(t).unwrap().unwrap().samples, 20);
         }
     }
+}
+
+/// A read never waits for a writer: while a write holds a tube (as a
+/// result being posted does), a read of it — the dashboard's live view —
+/// answers at once from its snapshot.
+pub fn a_read_never_waits_for_a_writer(engine: &Engine) {
+    use std::sync::mpsc;
+    let store: &dyn Store = &**engine.store();
+    let (round, site, _, _) = pipeline_fixture(store, 1);
+    run(
+        engine,
+        pipeline::Command::OpenTube {
+            tube: "HELD-1".into(),
+            round,
+            site,
+            kind: gridsweep_domain::pipeline::TubeKind::Human,
+            capacity: None,
+        },
+    )
+    .unwrap();
+    let (held, is_held) = mpsc::channel::<()>();
+    let (read, was_read) = mpsc::channel::<()>();
+    let read_while_held = std::thread::scope(|s| {
+        let writer = s.spawn(move || {
+            store.write(move |tx| {
+                tx.tube("HELD-1")?;
+                let _ = held.send(());
+                // The failsafe only ends the wait of a reader that blocks.
+                Ok(was_read
+                    .recv_timeout(std::time::Duration::from_secs(10))
+                    .is_ok())
+            })
+        });
+        is_held.recv().unwrap();
+        let t = store.read(|tx| tx.tube("HELD-1")).unwrap();
+        assert_eq!(t.unwrap().barcode, "HELD-1");
+        let _ = read.send(());
+        writer.join().unwrap().unwrap()
+    });
+    assert!(read_while_held, "the read waited for the writer to commit");
 }

@@ -20,8 +20,8 @@ use gridsweep_storage::pipeline::{NewRound, ResultRow, RoundRow, TubeRow};
 
 use gridsweep_storage::stamp::ms;
 use gridsweep_storage::*;
-use pipeline_tx::PgTx;
-use postgres::{Client, Config, NoTls, Transaction};
+use pipeline_tx::{PgTx, Rows};
+use postgres::{Client, Config, IsolationLevel, NoTls, Transaction};
 use std::io::Write;
 use std::sync::Mutex;
 
@@ -224,7 +224,7 @@ impl Store for PgStore {
         // nothing, and runs again, a few times, after a short pause.
         let mut attempt = 0u32;
         loop {
-            match self.write(|tx| job(&mut PgTx(tx))) {
+            match self.write(|tx| job(&mut PgTx(tx, Rows::Locked))) {
                 Err(StoreError::Contention(why)) if attempt < CONTENTION_RETRIES => {
                     attempt += 1;
                     tracing::debug!(attempt, %why, "unit of work retried after contention");
@@ -238,7 +238,17 @@ impl Store for PgStore {
     }
 
     fn read_job(&self, job: ReadJob<'_>) -> StoreResult<()> {
-        // One transaction, so a read sees one state of the database.
-        self.write(|tx| job(&mut PgTx(tx)))
+        // One read-only snapshot: the whole read sees one state of the
+        // database, locks no row and waits for no writer.
+        self.with(|c| {
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .map_err(db_err)?;
+            job(&mut PgTx(&mut tx, Rows::Snapshot))?;
+            tx.commit().map_err(db_err)
+        })
     }
 }
