@@ -101,7 +101,7 @@ pub struct ImportOptions {
     pub dry_run: bool,
 }
 
-/// How many documents to ask [`Store::existing_documents`] about at once.
+/// How many documents to ask [`PopulationStore::existing_documents`](gridsweep_storage::PopulationStore::existing_documents) about at once.
 const EXISTING_CHUNK: usize = 1000;
 
 /// Imports a roster into `store`.
@@ -110,7 +110,7 @@ const EXISTING_CHUNK: usize = 1000;
 /// row is bad and `opts.skip_bad_rows` is false, nothing is written and the
 /// report (status `rejected`) lists every bad row; otherwise the good rows,
 /// with the households they need, go to the store in one atomic
-/// [`Store::write_population`] call. File-level problems (unreadable, not a
+/// [`PopulationStore::write_population`](gridsweep_storage::PopulationStore::write_population) call. File-level problems (unreadable, not a
 /// roster, a required column missing) and storage failures are `Err`.
 pub fn import_roster(
     store: &dyn Store,

@@ -6,11 +6,11 @@
 //!
 //! * [`designs`] — individual, Dorfman D2, hierarchical D3, arrays A2/A2M,
 //!   hypercube, non-adaptive COMP/DD/SCOMP, and our "pool + code" design.
-//! * [`characteristics`] — exact formulas (Kim et al. 2007) and dispatch to
+//! * [`characteristics`](mod@characteristics) — exact formulas (Kim et al. 2007) and dispatch to
 //!   [`montecarlo`] where none exist.
 //! * [`decode`] — `next_stage`: cleared / retest tubes / flagged.
 //! * [`optimise`] — best design under pool cap, rounds, accuracy, deadline.
-//! * [`plan`] — the `gridsweep plan` request/response, the note table and
+//! * [`plan`](mod@plan) — the `gridsweep plan` request/response, the note table and
 //!   the 6·13 planning check.
 //! * [`population`] — pricing for the exact population at hand.
 //! * [`exact_code`] — exact figures of the code designs by enumeration.

@@ -71,6 +71,10 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             StoreError::NotFound(m) => Self::not_found(m),
+            // Retried by the backend already: the client may try again.
+            StoreError::Contention(m) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "database_busy", m)
+            }
             other => Self::internal(other.to_string()),
         }
     }

@@ -223,7 +223,10 @@ pub fn document() -> Value {
     for (k, v) in extra.as_object().expect("paths") {
         paths.insert(k.clone(), v.clone());
     }
-    for (k, v) in crate::openapi_response::paths().as_object().expect("paths") {
+    for (k, v) in crate::openapi_incidents::paths()
+        .as_object()
+        .expect("paths")
+    {
         paths.insert(k.clone(), v.clone());
     }
     let schemas = doc["components"]["schemas"]
@@ -232,7 +235,7 @@ pub fn document() -> Value {
     for (k, v) in pipeline_schemas().as_object().expect("schemas") {
         schemas.insert(k.clone(), v.clone());
     }
-    for (k, v) in crate::openapi_response::schemas()
+    for (k, v) in crate::openapi_incidents::schemas()
         .as_object()
         .expect("schemas")
     {

@@ -198,6 +198,7 @@ export const messages = {
     'err.invalid_text': '文字中含有不允许的控制字符',
     'err.token_not_allowed': '只能为采样设备、检测机构系统或管理员本人签发令牌',
     'err.unsupported_media_type': '请求格式不受支持',
+    'err.database_busy': '数据库繁忙，请稍后重试',
 
     'nav.dashboard': '指挥大屏',
     'nav.grid': '网格员',
@@ -594,6 +595,7 @@ export const messages = {
     'err.invalid_text': 'the text contains a control character that is not allowed',
     'err.token_not_allowed': 'tokens are issued only for sampler devices, lab systems and the admin itself',
     'err.unsupported_media_type': 'request format not supported',
+    'err.database_busy': 'the database is busy; try again shortly',
 
     'nav.dashboard': 'Dashboard',
     'nav.grid': 'Grid worker',

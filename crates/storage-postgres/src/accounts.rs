@@ -1,9 +1,9 @@
 //! Accounts, sessions, API tokens and the audit trail on PostgreSQL.
 
-use crate::rows::{self, all, opt};
-use crate::{PERSON_COLS, PgStore, db_err};
+use crate::rows::{all, opt};
+use crate::{PgStore, db_err};
 use chrono::{DateTime, Utc};
-use gridsweep_domain::{AreaId, PersonId, Role};
+use gridsweep_domain::{AreaId, Role};
 use gridsweep_storage::codec::{self, AUDIT_COLS, SESSION_COLS, TOKEN_COLS, USER_SELECT};
 use gridsweep_storage::stamp::ms;
 use gridsweep_storage::*;
@@ -26,45 +26,8 @@ fn load_token(c: &mut impl GenericClient, id: i64) -> StoreResult<Option<ApiToke
     opt(row, codec::api_token)
 }
 
-impl PgStore {
-    pub(crate) fn person_by_id(&self, id: PersonId) -> StoreResult<Option<PersonRecord>> {
-        self.with(|c| {
-            let row = c
-                .query_opt(
-                    &format!("SELECT {PERSON_COLS} FROM persons WHERE id = $1"),
-                    &[&id.0],
-                )
-                .map_err(db_err)?;
-            let found = opt(row, codec::person_record)?;
-            Ok(rows::with_affiliations(c, found.into_iter().collect())?.pop())
-        })
-    }
-
-    pub(crate) fn site_by_id(&self, id: i64) -> StoreResult<Option<SiteRecord>> {
-        self.with(|c| {
-            let row = c
-                .query_opt(
-                    "SELECT id, area_id, kind, name FROM sites WHERE id = $1",
-                    &[&id],
-                )
-                .map_err(db_err)?;
-            opt(row, codec::site_record)
-        })
-    }
-
-    pub(crate) fn tubes_of_box(&self, box_barcode: &str) -> StoreResult<Vec<String>> {
-        self.with(|c| {
-            let rows = c
-                .query(
-                    "SELECT barcode FROM tubes WHERE box_barcode = $1 ORDER BY barcode",
-                    &[&box_barcode],
-                )
-                .map_err(db_err)?;
-            all(&rows, |r| r.text("barcode"))
-        })
-    }
-
-    pub(crate) fn insert_user(&self, u: NewUser) -> StoreResult<UserRow> {
+impl AccountStore for PgStore {
+    fn create_user(&self, u: NewUser) -> StoreResult<UserRow> {
         self.write(|tx| {
             let id: i64 = tx
                 .query_one(
@@ -86,11 +49,11 @@ impl PgStore {
         })
     }
 
-    pub(crate) fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRow>> {
+    fn user(&self, id: i64) -> StoreResult<Option<UserRow>> {
         self.with(|c| load_user(c, id))
     }
 
-    pub(crate) fn user_named(&self, username: &str) -> StoreResult<Option<UserRow>> {
+    fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRow>> {
         self.with(|c| {
             let row = c
                 .query_opt(
@@ -102,7 +65,7 @@ impl PgStore {
         })
     }
 
-    pub(crate) fn all_users(&self) -> StoreResult<Vec<UserRow>> {
+    fn users(&self) -> StoreResult<Vec<UserRow>> {
         self.with(|c| {
             let rows = c
                 .query(&format!("{USER_SELECT} ORDER BY u.id"), &[])
@@ -111,7 +74,24 @@ impl PgStore {
         })
     }
 
-    pub(crate) fn change_password(
+    fn set_user_disabled(&self, id: i64, disabled: bool) -> StoreResult<()> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE users SET disabled = $2 WHERE id = $1",
+                    &[&id, &disabled],
+                )
+                .map_err(db_err)?;
+            codec::user_updated(n, id)?;
+            if disabled {
+                tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&id])
+                    .map_err(db_err)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn set_password(
         &self,
         id: i64,
         hash: String,
@@ -142,24 +122,7 @@ impl PgStore {
         })
     }
 
-    pub(crate) fn disable_user(&self, id: i64, disabled: bool) -> StoreResult<()> {
-        self.write(|tx| {
-            let n = tx
-                .execute(
-                    "UPDATE users SET disabled = $2 WHERE id = $1",
-                    &[&id, &disabled],
-                )
-                .map_err(db_err)?;
-            codec::user_updated(n, id)?;
-            if disabled {
-                tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&id])
-                    .map_err(db_err)?;
-            }
-            Ok(())
-        })
-    }
-
-    pub(crate) fn insert_session(&self, s: SessionRow) -> StoreResult<()> {
+    fn create_session(&self, s: SessionRow) -> StoreResult<()> {
         self.write(|tx| {
             tx.execute(
                 "DELETE FROM sessions WHERE expires_at < $1",
@@ -183,11 +146,7 @@ impl PgStore {
         })
     }
 
-    pub(crate) fn find_session(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<SessionRow>> {
+    fn session(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<SessionRow>> {
         self.with(|c| {
             let row = c
                 .query_opt(
@@ -201,7 +160,7 @@ impl PgStore {
         })
     }
 
-    pub(crate) fn remove_session(&self, token_hash: &str) -> StoreResult<()> {
+    fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
         self.write(|tx| {
             tx.execute("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])
                 .map_err(db_err)?;
@@ -209,7 +168,7 @@ impl PgStore {
         })
     }
 
-    pub(crate) fn insert_token(&self, t: NewApiToken) -> StoreResult<ApiTokenRow> {
+    fn create_api_token(&self, t: NewApiToken) -> StoreResult<ApiTokenRow> {
         self.write(|tx| {
             let id: i64 = tx
                 .query_one(
@@ -230,7 +189,7 @@ impl PgStore {
         })
     }
 
-    pub(crate) fn live_token(
+    fn api_token_by_hash(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
@@ -249,7 +208,7 @@ impl PgStore {
         })
     }
 
-    pub(crate) fn all_tokens(&self) -> StoreResult<Vec<ApiTokenRow>> {
+    fn api_tokens(&self) -> StoreResult<Vec<ApiTokenRow>> {
         self.with(|c| {
             let rows = c
                 .query(
@@ -261,7 +220,7 @@ impl PgStore {
         })
     }
 
-    pub(crate) fn revoke_token(&self, id: i64, at: DateTime<Utc>) -> StoreResult<ApiTokenRow> {
+    fn revoke_api_token(&self, id: i64, at: DateTime<Utc>) -> StoreResult<ApiTokenRow> {
         self.write(|tx| {
             tx.execute(
                 "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
@@ -271,8 +230,10 @@ impl PgStore {
             load_token(tx, id)?.ok_or_else(|| StoreError::NotFound(format!("token {id}")))
         })
     }
+}
 
-    pub(crate) fn insert_audit(&self, e: NewAudit) -> StoreResult<i64> {
+impl AuditStore for PgStore {
+    fn append_audit(&self, e: NewAudit) -> StoreResult<i64> {
         self.write(|tx| {
             Ok(tx
                 .query_one(
@@ -294,7 +255,7 @@ impl PgStore {
         })
     }
 
-    pub(crate) fn query_audit(&self, f: &AuditFilter) -> StoreResult<Vec<AuditRow>> {
+    fn audit(&self, f: &AuditFilter) -> StoreResult<Vec<AuditRow>> {
         self.with(|c| {
             let rows = c
                 .query(

@@ -20,8 +20,8 @@ use gridsweep_storage::pipeline::{NewRound, ResultRow, RoundRow, TubeRow};
 
 use gridsweep_storage::stamp::ms;
 use gridsweep_storage::*;
-use pipeline_tx::PgTx;
-use postgres::{Client, Config, NoTls, Transaction};
+use pipeline_tx::{PgTx, Rows};
+use postgres::{Client, Config, IsolationLevel, NoTls, Transaction};
 use std::io::Write;
 use std::sync::Mutex;
 
@@ -29,6 +29,10 @@ pub use migrate::MIGRATIONS;
 
 /// Connections kept open for reuse.
 const POOL: usize = 16;
+
+/// How many times a unit of work runs again after PostgreSQL aborted it
+/// for contention, before the caller hears `Contention`.
+const CONTENTION_RETRIES: u32 = 8;
 
 /// A gridsweep database on a PostgreSQL server.
 pub struct PgStore {
@@ -45,6 +49,16 @@ pub(crate) fn db_err(e: postgres::Error) -> StoreError {
                 .map(|d| format!("{} ({})", d.message(), d.detail().unwrap_or("")))
                 .unwrap_or_else(|| e.to_string());
             StoreError::Conflict(msg)
+        }
+        Some(c)
+            if *c == SqlState::T_R_DEADLOCK_DETECTED
+                || *c == SqlState::T_R_SERIALIZATION_FAILURE =>
+        {
+            StoreError::Contention(
+                e.as_db_error()
+                    .map(|d| d.message().to_string())
+                    .unwrap_or_else(|| e.to_string()),
+            )
         }
         _ => StoreError::Backend(
             e.as_db_error()
@@ -204,94 +218,37 @@ impl Store for PgStore {
         "postgres"
     }
 
-    fn write_job(&self, job: WriteJob) -> StoreResult<()> {
-        self.write(move |tx| job(&mut PgTx(tx)))
+    fn write_job(&self, mut job: WriteJob) -> StoreResult<()> {
+        // Transactions run truly concurrently here: one that PostgreSQL
+        // aborts to break a deadlock or a serialization conflict wrote
+        // nothing, and runs again, a few times, after a short pause.
+        let mut attempt = 0u32;
+        loop {
+            match self.write(|tx| job(&mut PgTx(tx, Rows::Locked))) {
+                Err(StoreError::Contention(why)) if attempt < CONTENTION_RETRIES => {
+                    attempt += 1;
+                    tracing::debug!(attempt, %why, "unit of work retried after contention");
+                    std::thread::sleep(std::time::Duration::from_millis(
+                        5 * u64::from(attempt) * u64::from(attempt),
+                    ));
+                }
+                other => return other,
+            }
+        }
     }
 
     fn read_job(&self, job: ReadJob<'_>) -> StoreResult<()> {
-        // One transaction, so a read sees one state of the database.
-        self.write(|tx| job(&mut PgTx(tx)))
-    }
-}
-
-impl AccountStore for PgStore {
-    fn create_user(&self, user: NewUser) -> StoreResult<UserRow> {
-        self.insert_user(user)
-    }
-
-    fn user(&self, id: i64) -> StoreResult<Option<UserRow>> {
-        self.user_by_id(id)
-    }
-
-    fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRow>> {
-        self.user_named(username)
-    }
-
-    fn users(&self) -> StoreResult<Vec<UserRow>> {
-        self.all_users()
-    }
-
-    fn set_user_disabled(&self, id: i64, disabled: bool) -> StoreResult<()> {
-        self.disable_user(id, disabled)
-    }
-
-    fn set_password(
-        &self,
-        id: i64,
-        password_hash: String,
-        must_change: bool,
-        keep_session: Option<String>,
-    ) -> StoreResult<()> {
-        self.change_password(id, password_hash, must_change, keep_session)
-    }
-
-    fn create_session(&self, session: SessionRow) -> StoreResult<()> {
-        self.insert_session(session)
-    }
-
-    fn session(
-        &self,
-        token_hash: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> StoreResult<Option<SessionRow>> {
-        self.find_session(token_hash, now)
-    }
-
-    fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        self.remove_session(token_hash)
-    }
-
-    fn create_api_token(&self, token: NewApiToken) -> StoreResult<ApiTokenRow> {
-        self.insert_token(token)
-    }
-
-    fn api_token_by_hash(
-        &self,
-        token_hash: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> StoreResult<Option<ApiTokenRow>> {
-        self.live_token(token_hash, now)
-    }
-
-    fn api_tokens(&self) -> StoreResult<Vec<ApiTokenRow>> {
-        self.all_tokens()
-    }
-
-    fn revoke_api_token(
-        &self,
-        id: i64,
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> StoreResult<ApiTokenRow> {
-        self.revoke_token(id, at)
-    }
-}
-
-impl AuditStore for PgStore {
-    fn append_audit(&self, entry: NewAudit) -> StoreResult<i64> {
-        self.insert_audit(entry)
-    }
-
-    fn audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRow>> {
-        self.query_audit(filter)
+        // One read-only snapshot: the whole read sees one state of the
+        // database, locks no row and waits for no writer.
+        self.with(|c| {
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .map_err(db_err)?;
+            job(&mut PgTx(&mut tx, Rows::Snapshot))?;
+            tx.commit().map_err(db_err)
+        })
     }
 }

@@ -47,8 +47,20 @@ pub fn load_round(c: &mut impl GenericClient, id: i64) -> StoreResult<Option<Rou
     codec::round(&Cols(&r), areas).map(Some)
 }
 
-/// The pipeline primitives inside one PostgreSQL transaction.
-pub struct PgTx<'a, 'b>(pub &'a mut postgres::Transaction<'b>);
+/// The pipeline primitives inside one PostgreSQL transaction, and whether
+/// it locks the tubes it reads.
+pub struct PgTx<'a, 'b>(pub &'a mut postgres::Transaction<'b>, pub Rows);
+
+/// How a unit of work reads tube rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    /// A write locks each tube it reads, so two writers of one tube take
+    /// turns.
+    Locked,
+    /// A read takes no lock at all: it reads its snapshot and never makes
+    /// a writer (or another reader) wait.
+    Snapshot,
+}
 
 impl PipelineTx for PgTx<'_, '_> {
     fn round(&mut self, id: i64) -> StoreResult<Option<RoundRow>> {
@@ -80,7 +92,14 @@ impl PipelineTx for PgTx<'_, '_> {
     fn tube(&mut self, barcode: &str) -> StoreResult<Option<TubeRow>> {
         self.0
             .query_opt(
-                &format!("SELECT {TUBE_COLS} FROM tubes WHERE barcode = $1 FOR UPDATE"),
+                &format!(
+                    "SELECT {TUBE_COLS} FROM tubes WHERE barcode = $1{}",
+                    if self.1 == Rows::Locked {
+                        " FOR UPDATE"
+                    } else {
+                        ""
+                    }
+                ),
                 &[&barcode],
             )
             .map_err(db_err)?
@@ -277,6 +296,16 @@ impl PipelineTx for PgTx<'_, '_> {
     }
 
     fn device_cursor(&mut self, device: &str) -> StoreResult<i64> {
+        // The cursor row exists before it is locked, so a device's first
+        // batches are serialised like any other: a second transaction
+        // waits here on the first one's insert until it commits.
+        self.0
+            .execute(
+                "INSERT INTO device_cursors(device_id, next_seq) VALUES ($1, 1)
+                 ON CONFLICT(device_id) DO NOTHING",
+                &[&device],
+            )
+            .map_err(db_err)?;
         let row = self
             .0
             .query_opt(
@@ -291,7 +320,8 @@ impl PipelineTx for PgTx<'_, '_> {
         self.0
             .execute(
                 "INSERT INTO device_cursors(device_id, next_seq) VALUES ($1, $2)
-                 ON CONFLICT(device_id) DO UPDATE SET next_seq = excluded.next_seq",
+                 ON CONFLICT(device_id) DO UPDATE
+                 SET next_seq = GREATEST(device_cursors.next_seq, excluded.next_seq)",
                 &[&device, &next_seq],
             )
             .map_err(db_err)?;

@@ -1,6 +1,9 @@
 //! The district as the roster knows it: areas, sites, persons.
 
 use super::*;
+use crate::rows::opt;
+use gridsweep_domain::PersonId;
+use gridsweep_storage::codec;
 
 impl PopulationStore for PgStore {
     fn allocate_ids(&self, kind: IdKind, n: u64) -> StoreResult<i64> {
@@ -281,8 +284,17 @@ impl PopulationStore for PgStore {
         })
     }
 
-    fn person(&self, id: gridsweep_domain::PersonId) -> StoreResult<Option<PersonRecord>> {
-        self.person_by_id(id)
+    fn person(&self, id: PersonId) -> StoreResult<Option<PersonRecord>> {
+        self.with(|c| {
+            let row = c
+                .query_opt(
+                    &format!("SELECT {PERSON_COLS} FROM persons WHERE id = $1"),
+                    &[&id.0],
+                )
+                .map_err(db_err)?;
+            let found = opt(row, codec::person_record)?;
+            Ok(rows::with_affiliations(c, found.into_iter().collect())?.pop())
+        })
     }
 
     fn residents_of(&self, within: &AreaPath, limit: u32) -> StoreResult<Vec<PersonRecord>> {
@@ -341,7 +353,15 @@ impl PopulationStore for PgStore {
     }
 
     fn site(&self, id: i64) -> StoreResult<Option<SiteRecord>> {
-        self.site_by_id(id)
+        self.with(|c| {
+            let row = c
+                .query_opt(
+                    "SELECT id, area_id, kind, name FROM sites WHERE id = $1",
+                    &[&id],
+                )
+                .map_err(db_err)?;
+            opt(row, codec::site_record)
+        })
     }
 
     fn set_direct_results(&self, site: i64, allowed: bool) -> StoreResult<()> {

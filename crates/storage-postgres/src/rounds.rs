@@ -1,6 +1,7 @@
 //! Screening rounds, tubes, results and boxes, as read outside a unit of work.
 
 use super::*;
+use crate::rows::all;
 
 impl RoundStore for PgStore {
     fn create_round(&self, round: NewRound) -> StoreResult<RoundRow> {
@@ -79,6 +80,14 @@ impl RoundStore for PgStore {
     }
 
     fn box_tubes(&self, box_barcode: &str) -> StoreResult<Vec<String>> {
-        self.tubes_of_box(box_barcode)
+        self.with(|c| {
+            let rows = c
+                .query(
+                    "SELECT barcode FROM tubes WHERE box_barcode = $1 ORDER BY barcode",
+                    &[&box_barcode],
+                )
+                .map_err(db_err)?;
+            all(&rows, |r| r.text("barcode"))
+        })
     }
 }

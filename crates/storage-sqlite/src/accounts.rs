@@ -1,9 +1,9 @@
 //! Accounts, sessions, API tokens and the audit trail on SQLite.
 
-use crate::rows::{self, all, first};
+use crate::rows::{all, first};
 use crate::{SqliteStore, db_err};
 use chrono::{DateTime, Utc};
-use gridsweep_domain::{AreaId, PersonId, Role};
+use gridsweep_domain::{AreaId, Role};
 use gridsweep_storage::codec::{self, AUDIT_COLS, SESSION_COLS, TOKEN_COLS, USER_SELECT};
 use gridsweep_storage::stamp::ms;
 use gridsweep_storage::*;
@@ -25,39 +25,8 @@ fn load_token(c: &Connection, id: i64) -> StoreResult<Option<ApiTokenRow>> {
     first(&mut stmt, [id], codec::api_token)
 }
 
-impl SqliteStore {
-    pub(crate) fn person_by_id(&self, id: PersonId) -> StoreResult<Option<PersonRecord>> {
-        self.read(|c| {
-            let mut stmt = c
-                .prepare_cached(&format!(
-                    "SELECT {} FROM persons WHERE id = ?1",
-                    crate::PERSON_COLS
-                ))
-                .map_err(db_err)?;
-            let found = first(&mut stmt, [id.0], codec::person_record)?;
-            Ok(rows::with_affiliations(c, found.into_iter().collect())?.pop())
-        })
-    }
-
-    pub(crate) fn site_by_id(&self, id: i64) -> StoreResult<Option<SiteRecord>> {
-        self.read(|c| {
-            let mut stmt = c
-                .prepare_cached("SELECT id, area_id, kind, name FROM sites WHERE id = ?1")
-                .map_err(db_err)?;
-            first(&mut stmt, [id], codec::site_record)
-        })
-    }
-
-    pub(crate) fn tubes_of_box(&self, box_barcode: &str) -> StoreResult<Vec<String>> {
-        self.read(|c| {
-            let mut stmt = c
-                .prepare_cached("SELECT barcode FROM tubes WHERE box_barcode = ?1 ORDER BY barcode")
-                .map_err(db_err)?;
-            all(&mut stmt, [box_barcode], |r| r.text("barcode"))
-        })
-    }
-
-    pub(crate) fn insert_user(&self, u: NewUser) -> StoreResult<UserRow> {
+impl AccountStore for SqliteStore {
+    fn create_user(&self, u: NewUser) -> StoreResult<UserRow> {
         self.write(move |c| {
             c.execute(
                 "INSERT INTO users(username, display_name, role, scope_area, lab, password_hash, created_at)
@@ -78,11 +47,11 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRow>> {
+    fn user(&self, id: i64) -> StoreResult<Option<UserRow>> {
         self.read(|c| load_user(c, id))
     }
 
-    pub(crate) fn user_named(&self, username: &str) -> StoreResult<Option<UserRow>> {
+    fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRow>> {
         self.read(|c| {
             let mut stmt = c
                 .prepare_cached(&format!("{USER_SELECT} WHERE u.username = ?1"))
@@ -91,7 +60,7 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) fn all_users(&self) -> StoreResult<Vec<UserRow>> {
+    fn users(&self) -> StoreResult<Vec<UserRow>> {
         self.read(|c| {
             let mut stmt = c
                 .prepare_cached(&format!("{USER_SELECT} ORDER BY u.id"))
@@ -100,7 +69,24 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) fn change_password(
+    fn set_user_disabled(&self, id: i64, disabled: bool) -> StoreResult<()> {
+        self.write(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE users SET disabled = ?2 WHERE id = ?1",
+                    params![id, disabled],
+                )
+                .map_err(db_err)?;
+            codec::user_updated(n as u64, id)?;
+            if disabled {
+                c.execute("DELETE FROM sessions WHERE user_id = ?1", [id])
+                    .map_err(db_err)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn set_password(
         &self,
         id: i64,
         hash: String,
@@ -131,24 +117,7 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) fn disable_user(&self, id: i64, disabled: bool) -> StoreResult<()> {
-        self.write(move |c| {
-            let n = c
-                .execute(
-                    "UPDATE users SET disabled = ?2 WHERE id = ?1",
-                    params![id, disabled],
-                )
-                .map_err(db_err)?;
-            codec::user_updated(n as u64, id)?;
-            if disabled {
-                c.execute("DELETE FROM sessions WHERE user_id = ?1", [id])
-                    .map_err(db_err)?;
-            }
-            Ok(())
-        })
-    }
-
-    pub(crate) fn insert_session(&self, s: SessionRow) -> StoreResult<()> {
+    fn create_session(&self, s: SessionRow) -> StoreResult<()> {
         self.write(move |c| {
             // Expired sessions go as new ones come, so the table stays small.
             c.execute(
@@ -173,11 +142,7 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) fn find_session(
-        &self,
-        token_hash: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<SessionRow>> {
+    fn session(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<SessionRow>> {
         self.read(|c| {
             let mut stmt = c
                 .prepare_cached(&format!(
@@ -188,7 +153,7 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) fn remove_session(&self, token_hash: &str) -> StoreResult<()> {
+    fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
         let h = token_hash.to_string();
         self.write(move |c| {
             c.execute("DELETE FROM sessions WHERE token_hash = ?1", [h])
@@ -197,7 +162,7 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) fn insert_token(&self, t: NewApiToken) -> StoreResult<ApiTokenRow> {
+    fn create_api_token(&self, t: NewApiToken) -> StoreResult<ApiTokenRow> {
         self.write(move |c| {
             c.execute(
                 "INSERT INTO api_tokens(user_id, name, token_hash, prefix, created_at, expires_at)
@@ -217,7 +182,7 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) fn live_token(
+    fn api_token_by_hash(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
@@ -233,7 +198,7 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) fn all_tokens(&self) -> StoreResult<Vec<ApiTokenRow>> {
+    fn api_tokens(&self) -> StoreResult<Vec<ApiTokenRow>> {
         self.read(|c| {
             let mut stmt = c
                 .prepare_cached(&format!("SELECT {TOKEN_COLS} FROM api_tokens ORDER BY id"))
@@ -242,7 +207,7 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) fn revoke_token(&self, id: i64, at: DateTime<Utc>) -> StoreResult<ApiTokenRow> {
+    fn revoke_api_token(&self, id: i64, at: DateTime<Utc>) -> StoreResult<ApiTokenRow> {
         self.write(move |c| {
             c.execute(
                 "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
@@ -252,8 +217,10 @@ impl SqliteStore {
             load_token(c, id)?.ok_or_else(|| StoreError::NotFound(format!("token {id}")))
         })
     }
+}
 
-    pub(crate) fn insert_audit(&self, e: NewAudit) -> StoreResult<i64> {
+impl AuditStore for SqliteStore {
+    fn append_audit(&self, e: NewAudit) -> StoreResult<i64> {
         self.write(move |c| {
             c.execute(
                 "INSERT INTO audit_log(at, actor_id, actor, role, action, target, detail, address)
@@ -274,7 +241,7 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) fn query_audit(&self, f: &AuditFilter) -> StoreResult<Vec<AuditRow>> {
+    fn audit(&self, f: &AuditFilter) -> StoreResult<Vec<AuditRow>> {
         self.read(|c| {
             let mut stmt = c
                 .prepare_cached(&format!(

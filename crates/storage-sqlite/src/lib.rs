@@ -1,7 +1,7 @@
 //! The embedded default backend: one SQLite file in WAL mode.
 //!
 //! One writer thread owns the only writing connection and commits in
-//! groups (see [`writer`]); a small pool of reader connections runs beside
+//! groups (see `writer.rs`); a small pool of reader connections runs beside
 //! it, which WAL allows. `synchronous=FULL`: an acknowledged write is on
 //! disk, not only in the OS cache.
 #![forbid(unsafe_code)]
@@ -211,7 +211,7 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
-    fn write_job(&self, job: WriteJob) -> StoreResult<()> {
+    fn write_job(&self, mut job: WriteJob) -> StoreResult<()> {
         self.write(move |c| {
             let mut tx = SqliteTx::new(c, Default::default());
             job(&mut tx)?;
@@ -223,87 +223,5 @@ impl Store for SqliteStore {
 
     fn read_job(&self, job: ReadJob<'_>) -> StoreResult<()> {
         self.read(|c| job(&mut SqliteTx::new(c, Default::default())))
-    }
-}
-
-impl AccountStore for SqliteStore {
-    fn create_user(&self, user: NewUser) -> StoreResult<UserRow> {
-        self.insert_user(user)
-    }
-
-    fn user(&self, id: i64) -> StoreResult<Option<UserRow>> {
-        self.user_by_id(id)
-    }
-
-    fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRow>> {
-        self.user_named(username)
-    }
-
-    fn users(&self) -> StoreResult<Vec<UserRow>> {
-        self.all_users()
-    }
-
-    fn set_user_disabled(&self, id: i64, disabled: bool) -> StoreResult<()> {
-        self.disable_user(id, disabled)
-    }
-
-    fn set_password(
-        &self,
-        id: i64,
-        password_hash: String,
-        must_change: bool,
-        keep_session: Option<String>,
-    ) -> StoreResult<()> {
-        self.change_password(id, password_hash, must_change, keep_session)
-    }
-
-    fn create_session(&self, session: SessionRow) -> StoreResult<()> {
-        self.insert_session(session)
-    }
-
-    fn session(
-        &self,
-        token_hash: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> StoreResult<Option<SessionRow>> {
-        self.find_session(token_hash, now)
-    }
-
-    fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        self.remove_session(token_hash)
-    }
-
-    fn create_api_token(&self, token: NewApiToken) -> StoreResult<ApiTokenRow> {
-        self.insert_token(token)
-    }
-
-    fn api_token_by_hash(
-        &self,
-        token_hash: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> StoreResult<Option<ApiTokenRow>> {
-        self.live_token(token_hash, now)
-    }
-
-    fn api_tokens(&self) -> StoreResult<Vec<ApiTokenRow>> {
-        self.all_tokens()
-    }
-
-    fn revoke_api_token(
-        &self,
-        id: i64,
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> StoreResult<ApiTokenRow> {
-        self.revoke_token(id, at)
-    }
-}
-
-impl AuditStore for SqliteStore {
-    fn append_audit(&self, entry: NewAudit) -> StoreResult<i64> {
-        self.insert_audit(entry)
-    }
-
-    fn audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRow>> {
-        self.query_audit(filter)
     }
 }

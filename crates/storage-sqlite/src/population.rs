@@ -1,6 +1,9 @@
 //! The district as the roster knows it: areas, sites, persons.
 
 use super::*;
+use crate::rows::first;
+use gridsweep_domain::PersonId;
+use gridsweep_storage::codec;
 
 impl PopulationStore for SqliteStore {
     fn allocate_ids(&self, kind: IdKind, n: u64) -> StoreResult<i64> {
@@ -254,8 +257,17 @@ impl PopulationStore for SqliteStore {
         })
     }
 
-    fn person(&self, id: gridsweep_domain::PersonId) -> StoreResult<Option<PersonRecord>> {
-        self.person_by_id(id)
+    fn person(&self, id: PersonId) -> StoreResult<Option<PersonRecord>> {
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {} FROM persons WHERE id = ?1",
+                    crate::PERSON_COLS
+                ))
+                .map_err(db_err)?;
+            let found = first(&mut stmt, [id.0], codec::person_record)?;
+            Ok(rows::with_affiliations(c, found.into_iter().collect())?.pop())
+        })
     }
 
     fn residents_of(&self, within: &AreaPath, limit: u32) -> StoreResult<Vec<PersonRecord>> {
@@ -305,7 +317,12 @@ impl PopulationStore for SqliteStore {
     }
 
     fn site(&self, id: i64) -> StoreResult<Option<SiteRecord>> {
-        self.site_by_id(id)
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached("SELECT id, area_id, kind, name FROM sites WHERE id = ?1")
+                .map_err(db_err)?;
+            first(&mut stmt, [id], codec::site_record)
+        })
     }
 
     fn set_direct_results(&self, site: i64, allowed: bool) -> StoreResult<()> {

@@ -1,6 +1,7 @@
 //! Screening rounds, tubes, results and boxes, as read outside a unit of work.
 
 use super::*;
+use crate::rows::all;
 
 impl RoundStore for SqliteStore {
     fn create_round(&self, round: NewRound) -> StoreResult<RoundRow> {
@@ -69,6 +70,11 @@ impl RoundStore for SqliteStore {
     }
 
     fn box_tubes(&self, box_barcode: &str) -> StoreResult<Vec<String>> {
-        self.tubes_of_box(box_barcode)
+        self.read(|c| {
+            let mut stmt = c
+                .prepare_cached("SELECT barcode FROM tubes WHERE box_barcode = ?1 ORDER BY barcode")
+                .map_err(db_err)?;
+            all(&mut stmt, [box_barcode], |r| r.text("barcode"))
+        })
     }
 }

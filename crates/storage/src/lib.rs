@@ -50,6 +50,12 @@ pub enum StoreError {
     /// A stored value no longer parses (a bug or a hand-edited row).
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The database aborted the transaction to resolve contention (a
+    /// deadlock or a serialization failure). Nothing of it was written, so
+    /// the whole unit of work may run again; a backend retries it a few
+    /// times before it answers this.
+    #[error("database busy: {0}")]
+    Contention(String),
 }
 
 /// Shorthand used across backends.
@@ -59,7 +65,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// transaction committed (durably) before the caller hears back; an `Err`
 /// rolls all of it back. `'static` because the SQLite backend runs it on
 /// its writer thread.
-pub type WriteJob = Box<dyn FnOnce(&mut dyn IncidentTx) -> StoreResult<()> + Send + 'static>;
+/// `FnMut` so that a backend can run it again after [`StoreError::Contention`].
+pub type WriteJob = Box<dyn FnMut(&mut dyn IncidentTx) -> StoreResult<()> + Send + 'static>;
 
 /// A unit of work that only reads, on a reader connection.
 pub type ReadJob<'a> = Box<dyn FnOnce(&mut dyn IncidentTx) -> StoreResult<()> + 'a>;
@@ -90,11 +97,12 @@ pub trait Store:
 /// [`Store::read_job`]. Implemented for every store, `dyn Store` included.
 pub trait UnitOfWork {
     /// Runs `f` in one write transaction and returns what it returned,
-    /// once committed.
+    /// once committed. `f` may run more than once (see [`WriteJob`]): all
+    /// it does goes through `tx`, which a retry starts afresh.
     fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut dyn IncidentTx) -> StoreResult<T> + Send + 'static;
+        F: FnMut(&mut dyn IncidentTx) -> StoreResult<T> + Send + 'static;
 
     /// Runs `f` on a reader and returns what it returned.
     fn read<T, F>(&self, f: F) -> StoreResult<T>
@@ -103,10 +111,10 @@ pub trait UnitOfWork {
 }
 
 impl<S: Store + ?Sized> UnitOfWork for S {
-    fn write<T, F>(&self, f: F) -> StoreResult<T>
+    fn write<T, F>(&self, mut f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut dyn IncidentTx) -> StoreResult<T> + Send + 'static,
+        F: FnMut(&mut dyn IncidentTx) -> StoreResult<T> + Send + 'static,
     {
         let slot = Arc::new(Mutex::new(None));
         let out = slot.clone();

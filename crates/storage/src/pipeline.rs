@@ -148,7 +148,7 @@ pub enum Effect {
     ResultUnchanged {
         tube: String,
     },
-    /// A non-negative tube opened an incident (see [`crate::response`]).
+    /// A non-negative tube opened an incident (see the engine's `incident` module).
     IncidentOpened {
         incident: i64,
         area: i64,

@@ -32,7 +32,7 @@ pub struct IngestArgs {
     /// Tubes per sync request (a device that was offline sends several).
     #[arg(long, default_value_t = 1)]
     tubes_per_batch: usize,
-    /// The SQLite file (default: gridsweep-bench-<residents>.db in the temp dir).
+    /// The SQLite file (default: `gridsweep-bench-<residents>.db` in the temp dir).
     #[arg(long)]
     db: Option<PathBuf>,
 }

@@ -162,35 +162,7 @@ pub fn decide(
             .ok_or(ResponseError::DecisionUnknown(v.decision))
     );
     rule!(check_confirm(pb, d.id, d.kind, d.status, v.role));
-    // Times the server can vouch for: a decision is never before its
-    // proposal or its incident, nor (outside a replay) after the clock.
-    if let Some(clock) = &v.clock {
-        rule!(clock.check(v.at));
-    }
-    if v.at < d.proposed_at {
-        return Ok(Err(ResponseError::TimeBeforeProposal {
-            at: v.at.to_rfc3339(),
-            proposed_at: d.proposed_at.to_rfc3339(),
-        }));
-    }
-    if v.at < info.opened_at {
-        return Ok(Err(ResponseError::TimeBeforeIncident {
-            at: v.at.to_rfc3339(),
-            opened_at: info.opened_at.to_rfc3339(),
-        }));
-    }
-    let override_reason = v
-        .override_reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(str::to_string);
-    if v.override_reason.is_some() && override_reason.is_none() {
-        return Ok(Err(ResponseError::Invalid {
-            field: "override_reason".into(),
-            reason: "an override names its reason".into(),
-        }));
-    }
+    let override_reason = rule!(vouch(&info, &d, v));
     let mut fx = Vec::new();
     let mut overridden: Vec<String> = Vec::new();
     if v.confirm {
@@ -199,151 +171,244 @@ pub fn decide(
         }
         match d.kind {
             DecisionKind::LiftAndClose => {
-                let f = facts(tx, &info, true)?;
-                let all = blockers(&f, pb.lift_coverage_percent);
-                let hard: Vec<&str> = all
-                    .iter()
-                    .filter(|b| !b.overridable)
-                    .map(|b| b.text.as_str())
-                    .collect();
-                if !hard.is_empty() {
-                    return Ok(Err(ResponseError::ConditionsChanged(hard.join("；"))));
-                }
-                overridden = all.into_iter().map(|b| b.text).collect();
-                if !overridden.is_empty() && override_reason.is_none() {
-                    return Ok(Err(ResponseError::CoverageBelowRequirement(
-                        overridden.join("；"),
-                    )));
-                }
-                let mut lifted = Vec::new();
-                for mut o in tx.orders(inc)? {
-                    if o.kind == OrderKind::HomeIsolation || o.lifted_at.is_some() {
-                        continue;
-                    }
-                    o.lifted_at = Some(v.at);
-                    o.lifted_by = Some(v.by.clone());
-                    tx.update_order(&o)?;
-                    if let Some(a) = &o.area {
-                        lifted.push(a.name.clone());
-                    }
-                }
-                info.status = IncidentStatus::Closed;
-                info.closed_at = Some(v.at);
-                tx.update_incident(&info)?;
-                if let Some(reason) = override_reason.as_ref().filter(|_| !overridden.is_empty()) {
-                    entry(
-                        tx,
-                        inc,
-                        v.at,
-                        &v.by,
-                        TimelineKind::Note,
-                        format!(
-                            "覆盖率未达预案要求（{}），指挥部明确理由提前解除：{reason}",
-                            overridden.join("；")
-                        ),
-                    )?;
-                }
-                entry(
+                overridden = rule!(lift_and_close(
                     tx,
-                    inc,
-                    v.at,
-                    &v.by,
-                    TimelineKind::Lifted,
-                    format!("解除全部管控：{}", lifted.join("、")),
-                )?;
-                entry(
-                    tx,
-                    inc,
-                    v.at,
-                    &v.by,
-                    TimelineKind::Closed,
-                    "事件结案".to_string(),
-                )?;
+                    &mut info,
+                    v,
+                    pb,
+                    override_reason.as_deref()
+                )?);
                 fx.push(Effect::IncidentClosed { incident: inc });
             }
             DecisionKind::HomeIsolation => {
-                let Some(person) = d.person.clone() else {
-                    return Ok(Err(ResponseError::Invalid {
-                        field: "person".into(),
-                        reason: "decision names no person".into(),
-                    }));
-                };
-                let members = tx.members(inc)?;
-                let Some((_, household)) = members.iter().find(|(m, _)| m.person.id == person.id)
-                else {
-                    return Ok(Err(ResponseError::PersonUnknown(person.id.0)));
-                };
-                let household = *household;
-                let residents = tx.household_residents(household)?;
-                let ends = v.at + Duration::days(i64::from(pb.home_isolation_days));
-                let mut names = Vec::new();
-                for r in &residents {
-                    let id = tx.next_id("order")?;
-                    tx.insert_order(&OrderView {
-                        id,
-                        incident: inc,
-                        kind: OrderKind::HomeIsolation,
-                        area: None,
-                        person: Some(r.brief.clone()),
-                        starts_at: v.at,
-                        ends_at: Some(ends),
-                        ordered_by: v.by.clone(),
-                        reason: if r.brief.id == person.id {
-                            format!("单管复核指标略高，居家隔离 {} 天", pb.home_isolation_days)
-                        } else {
-                            format!(
-                                "{} 同住人员，居家隔离 {} 天",
-                                person.name, pb.home_isolation_days
-                            )
-                        },
-                        lifted_at: None,
-                        lifted_by: None,
-                    })?;
-                    names.push(r.brief.name.clone());
-                    if members.iter().any(|(m, _)| m.person.id == r.brief.id) {
-                        tx.set_member_status(inc, r.brief.id, MemberStatus::HomeIsolated)?;
-                    }
-                }
-                for mut o in tx.orders(inc)? {
-                    if o.kind == OrderKind::IsolationPendingRetest
-                        && o.lifted_at.is_none()
-                        && o.person.as_ref().map(|p| p.id) == Some(person.id)
-                    {
-                        o.lifted_at = Some(v.at);
-                        o.lifted_by = Some(v.by.clone());
-                        tx.update_order(&o)?;
-                    }
-                }
-                entry(
-                    tx,
-                    inc,
-                    v.at,
-                    &v.by,
-                    TimelineKind::Order,
-                    format!(
-                        "{} 及同住人员居家隔离 {} 天：{}",
-                        person.name,
-                        pb.home_isolation_days,
-                        names.join("、")
-                    ),
-                )?;
-                fx.push(Effect::IncidentUpdated {
-                    incident: inc,
-                    what: "home isolation".into(),
-                });
+                fx.extend(rule!(home_isolation(tx, inc, &d, v, pb)?));
             }
             DecisionKind::ConfirmCase => {
                 let Some(person) = d.person.clone() else {
-                    return Ok(Err(ResponseError::Invalid {
-                        field: "person".into(),
-                        reason: "decision names no person".into(),
-                    }));
+                    return Ok(Err(no_person()));
                 };
                 tx.set_member_status(inc, person.id, MemberStatus::Confirmed)?;
                 fx.extend(cascade(tx, &info, &person, v, pb)?);
             }
         }
     }
+    // Recorded only when it actually passed a coverage shortfall.
+    let override_reason = if overridden.is_empty() {
+        None
+    } else {
+        override_reason
+    };
+    fx.push(record_verdict(tx, inc, &mut d, v, override_reason)?);
+    Ok(Ok(fx))
+}
+
+/// A decision about a person that names none.
+fn no_person() -> ResponseError {
+    ResponseError::Invalid {
+        field: "person".into(),
+        reason: "decision names no person".into(),
+    }
+}
+
+/// Times the server can vouch for: a decision is never before its proposal
+/// or its incident, nor (outside a replay) after the clock. Returns the
+/// override reason, trimmed; an override given empty is refused.
+fn vouch(
+    info: &IncidentInfo,
+    d: &DecisionView,
+    v: &Verdict,
+) -> Result<Option<String>, ResponseError> {
+    if let Some(clock) = &v.clock {
+        clock.check(v.at)?;
+    }
+    if v.at < d.proposed_at {
+        return Err(ResponseError::TimeBeforeProposal {
+            at: v.at.to_rfc3339(),
+            proposed_at: d.proposed_at.to_rfc3339(),
+        });
+    }
+    if v.at < info.opened_at {
+        return Err(ResponseError::TimeBeforeIncident {
+            at: v.at.to_rfc3339(),
+            opened_at: info.opened_at.to_rfc3339(),
+        });
+    }
+    let override_reason = v
+        .override_reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_string);
+    if v.override_reason.is_some() && override_reason.is_none() {
+        return Err(ResponseError::Invalid {
+            field: "override_reason".into(),
+            reason: "an override names its reason".into(),
+        });
+    }
+    Ok(override_reason)
+}
+
+/// Lifts every control and closes the incident, when nothing but a
+/// coverage shortfall stands in the way and that one has a reason.
+/// Returns the shortfalls the lift passed (empty when none).
+fn lift_and_close(
+    tx: &mut dyn IncidentTx,
+    info: &mut IncidentInfo,
+    v: &Verdict,
+    pb: &Playbook,
+    override_reason: Option<&str>,
+) -> StoreResult<Refused<Vec<String>>> {
+    let inc = info.id;
+    let f = facts(tx, info, true)?;
+    let all = blockers(&f, pb.lift_coverage_percent);
+    let hard: Vec<&str> = all
+        .iter()
+        .filter(|b| !b.overridable)
+        .map(|b| b.text.as_str())
+        .collect();
+    if !hard.is_empty() {
+        return Ok(Err(ResponseError::ConditionsChanged(hard.join("；"))));
+    }
+    let overridden: Vec<String> = all.into_iter().map(|b| b.text).collect();
+    if !overridden.is_empty() && override_reason.is_none() {
+        return Ok(Err(ResponseError::CoverageBelowRequirement(
+            overridden.join("；"),
+        )));
+    }
+    let mut lifted = Vec::new();
+    for mut o in tx.orders(inc)? {
+        if o.kind == OrderKind::HomeIsolation || o.lifted_at.is_some() {
+            continue;
+        }
+        o.lifted_at = Some(v.at);
+        o.lifted_by = Some(v.by.clone());
+        tx.update_order(&o)?;
+        if let Some(a) = &o.area {
+            lifted.push(a.name.clone());
+        }
+    }
+    info.status = IncidentStatus::Closed;
+    info.closed_at = Some(v.at);
+    tx.update_incident(info)?;
+    if let Some(reason) = override_reason.as_ref().filter(|_| !overridden.is_empty()) {
+        entry(
+            tx,
+            inc,
+            v.at,
+            &v.by,
+            TimelineKind::Note,
+            format!(
+                "覆盖率未达预案要求（{}），指挥部明确理由提前解除：{reason}",
+                overridden.join("；")
+            ),
+        )?;
+    }
+    entry(
+        tx,
+        inc,
+        v.at,
+        &v.by,
+        TimelineKind::Lifted,
+        format!("解除全部管控：{}", lifted.join("、")),
+    )?;
+    entry(
+        tx,
+        inc,
+        v.at,
+        &v.by,
+        TimelineKind::Closed,
+        "事件结案".to_string(),
+    )?;
+    Ok(Ok(overridden))
+}
+
+/// The person and everyone living with them isolate at home; their
+/// isolation pending retest ends.
+fn home_isolation(
+    tx: &mut dyn IncidentTx,
+    inc: i64,
+    d: &DecisionView,
+    v: &Verdict,
+    pb: &Playbook,
+) -> StoreResult<Refused<Effects>> {
+    let Some(person) = d.person.clone() else {
+        return Ok(Err(ResponseError::Invalid {
+            field: "person".into(),
+            reason: "decision names no person".into(),
+        }));
+    };
+    let members = tx.members(inc)?;
+    let Some((_, household)) = members.iter().find(|(m, _)| m.person.id == person.id) else {
+        return Ok(Err(ResponseError::PersonUnknown(person.id.0)));
+    };
+    let household = *household;
+    let residents = tx.household_residents(household)?;
+    let ends = v.at + Duration::days(i64::from(pb.home_isolation_days));
+    let mut names = Vec::new();
+    for r in &residents {
+        let id = tx.next_id("order")?;
+        tx.insert_order(&OrderView {
+            id,
+            incident: inc,
+            kind: OrderKind::HomeIsolation,
+            area: None,
+            person: Some(r.brief.clone()),
+            starts_at: v.at,
+            ends_at: Some(ends),
+            ordered_by: v.by.clone(),
+            reason: if r.brief.id == person.id {
+                format!("单管复核指标略高，居家隔离 {} 天", pb.home_isolation_days)
+            } else {
+                format!(
+                    "{} 同住人员，居家隔离 {} 天",
+                    person.name, pb.home_isolation_days
+                )
+            },
+            lifted_at: None,
+            lifted_by: None,
+        })?;
+        names.push(r.brief.name.clone());
+        if members.iter().any(|(m, _)| m.person.id == r.brief.id) {
+            tx.set_member_status(inc, r.brief.id, MemberStatus::HomeIsolated)?;
+        }
+    }
+    for mut o in tx.orders(inc)? {
+        if o.kind == OrderKind::IsolationPendingRetest
+            && o.lifted_at.is_none()
+            && o.person.as_ref().map(|p| p.id) == Some(person.id)
+        {
+            o.lifted_at = Some(v.at);
+            o.lifted_by = Some(v.by.clone());
+            tx.update_order(&o)?;
+        }
+    }
+    entry(
+        tx,
+        inc,
+        v.at,
+        &v.by,
+        TimelineKind::Order,
+        format!(
+            "{} 及同住人员居家隔离 {} 天：{}",
+            person.name,
+            pb.home_isolation_days,
+            names.join("、")
+        ),
+    )?;
+    Ok(Ok(vec![Effect::IncidentUpdated {
+        incident: inc,
+        what: "home isolation".into(),
+    }]))
+}
+
+/// Records the verdict on the decision and the timeline.
+fn record_verdict(
+    tx: &mut dyn IncidentTx,
+    inc: i64,
+    d: &mut DecisionView,
+    v: &Verdict,
+    override_reason: Option<String>,
+) -> StoreResult<Effect> {
     d.status = if v.confirm {
         DecisionStatus::Confirmed
     } else {
@@ -353,13 +418,8 @@ pub fn decide(
     d.decided_by = Some(v.by.clone());
     d.decided_role = Some(v.role);
     d.note = v.note.clone();
-    // Recorded only when it actually passed a coverage shortfall.
-    d.override_reason = if overridden.is_empty() {
-        None
-    } else {
-        override_reason
-    };
-    tx.update_decision(&d)?;
+    d.override_reason = override_reason;
+    tx.update_decision(d)?;
     entry(
         tx,
         inc,
@@ -382,14 +442,13 @@ pub fn decide(
                 .unwrap_or_default()
         ),
     )?;
-    fx.push(Effect::DecisionDecided {
+    Ok(Effect::DecisionDecided {
         incident: inc,
         decision: d.id,
         kind: d.kind.as_str().to_string(),
         confirmed: v.confirm,
         by: v.by.clone(),
-    });
-    Ok(Ok(fx))
+    })
 }
 
 /// A confirmed case: a new incident over the case's contacts — the

@@ -29,7 +29,7 @@ pub(crate) use gridsweep_response::decide::{
     evaluate, hard_blockers, retest_status,
 };
 pub(crate) use gridsweep_response::reaction::{
-    JoinInput, MemberInput, NewTask, PLAYBOOK_ACTOR, grid_levels, incident_area, react,
+    JoinInput, MemberInput, NewTask, PLAYBOOK_ACTOR, Reaction, grid_levels, incident_area, react,
     responsible_for, retest_tube_task, single_retest_task,
 };
 pub(crate) use gridsweep_response::report::{
@@ -41,7 +41,7 @@ pub(crate) use gridsweep_response::*;
 pub(crate) use gridsweep_storage::incidents::{
     IncidentTx, PersonFact, PersonMark, PoolBlock, RoundTube,
 };
-pub(crate) use gridsweep_storage::pipeline::{Effect, Effects, NewRound, TubeRow};
+pub(crate) use gridsweep_storage::pipeline::{Effect, Effects, NewRound, ResultRow, TubeRow};
 pub(crate) use gridsweep_storage::{StoreError, StoreResult};
 pub(crate) use serde::{Deserialize, Serialize};
 pub(crate) use std::collections::{BTreeMap, BTreeSet};

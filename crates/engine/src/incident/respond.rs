@@ -26,23 +26,135 @@ pub fn respond(
     } else {
         res.posted_at
     };
-    let mut fx = Vec::new();
     match tx.incident_for_round(t.round)? {
-        Some((inc, RoundRole::Retest)) => {
-            if tx.incident_of_tube(tube)?.is_some() {
-                return Ok(fx);
-            }
-            tx.insert_incident_tube(inc, tube, TubeRole::Retest, at)?;
-            let in_tube = tx.tube_persons(tube)?;
-            if in_tube.len() > 1 {
-                // A pooled retest tube: it decides nobody by itself; the
-                // decoder reads it with the rest of its round below.
-                let names: Vec<String> = tx
-                    .members(inc)?
-                    .into_iter()
-                    .filter(|(m, _)| in_tube.contains(&m.person.id))
-                    .map(|(m, _)| m.person.name)
-                    .collect();
+        Some((inc, RoundRole::Retest)) => retest_result(tx, inc, tube, &res, at, pb),
+        Some((inc, RoundRole::Expansion)) => expansion_result(tx, inc, &t, &res, at, pb),
+        None => routine_result(tx, &t, &res, at, pb),
+    }
+}
+
+/// A tube of an incident's retest round: a single tube clears or flags its
+/// member; a pooled one is read by the decoder with the rest of its round.
+fn retest_result(
+    tx: &mut dyn IncidentTx,
+    inc: i64,
+    tube: &str,
+    res: &ResultRow,
+    at: DateTime<Utc>,
+    pb: &Playbook,
+) -> StoreResult<Effects> {
+    let mut fx = Vec::new();
+    if tx.incident_of_tube(tube)?.is_some() {
+        return Ok(fx);
+    }
+    tx.insert_incident_tube(inc, tube, TubeRole::Retest, at)?;
+    let in_tube = tx.tube_persons(tube)?;
+    if in_tube.len() > 1 {
+        // A pooled retest tube: it decides nobody by itself; the
+        // decoder reads it with the rest of its round below.
+        let names: Vec<String> = tx
+            .members(inc)?
+            .into_iter()
+            .filter(|(m, _)| in_tube.contains(&m.person.id))
+            .map(|(m, _)| m.person.name)
+            .collect();
+        entry(
+            tx,
+            inc,
+            at,
+            &res.posted_by,
+            TimelineKind::Result,
+            format!(
+                "混管复核 {tube}（{} 人：{}）：{}",
+                in_tube.len(),
+                names.join("、"),
+                gridsweep_response::report::outcome_zh(res.outcome)
+            ),
+        )?;
+        fx.push(Effect::IncidentUpdated {
+            incident: inc,
+            what: format!("pooled retest {}", res.outcome.as_str()),
+        });
+        fx.extend(advance_blocks(tx, inc, at, &res.posted_by)?);
+        fx.extend(propose_due(tx, inc, at, pb)?);
+        return Ok(fx);
+    }
+    let status = retest_status(res.outcome, res.grey_zone);
+    let persons: BTreeSet<PersonId> = in_tube.into_iter().collect();
+    let members = tx.members(inc)?;
+    let mut tasks = tx.tasks(inc)?;
+    for (m, _) in members
+        .iter()
+        .filter(|(m, _)| persons.contains(&m.person.id))
+    {
+        tx.set_member_status(inc, m.person.id, status)?;
+        for task in tasks.iter_mut().filter(|k| {
+            k.kind == TaskKind::Retest
+                && k.status == TaskStatus::Open
+                && k.person.as_ref().map(|p| p.id) == Some(m.person.id)
+        }) {
+            task.status = TaskStatus::Done;
+            task.done_at = Some(at);
+            task.done_by = Some(res.posted_by.clone());
+            tx.update_task(task)?;
+        }
+        let ct = [res.ct.orf1ab, res.ct.n]
+            .iter()
+            .flatten()
+            .map(|v| format!("{v:.1}"))
+            .collect::<Vec<_>>()
+            .join("/");
+        entry(
+            tx,
+            inc,
+            at,
+            &res.posted_by,
+            TimelineKind::Result,
+            format!(
+                "{} 单管复核 {}：{}{}",
+                m.person.name,
+                tube,
+                status.label_zh(),
+                if ct.is_empty() {
+                    String::new()
+                } else {
+                    format!("（Ct {ct}）")
+                }
+            ),
+        )?;
+    }
+    fx.push(Effect::IncidentUpdated {
+        incident: inc,
+        what: format!("retest {}", status.as_str()),
+    });
+    fx.extend(advance_blocks(tx, inc, at, &res.posted_by)?);
+    fx.extend(propose_due(tx, inc, at, pb)?);
+    Ok(fx)
+}
+
+/// A tube of an incident's expansion round: a reactive one gets its own
+/// chain; an environmental resample that reads negative closes its chain.
+fn expansion_result(
+    tx: &mut dyn IncidentTx,
+    inc: i64,
+    t: &TubeRow,
+    res: &ResultRow,
+    at: DateTime<Utc>,
+    pb: &Playbook,
+) -> StoreResult<Effects> {
+    let tube = t.barcode.as_str();
+    let mut fx = Vec::new();
+    if res.outcome.is_alarm() && tx.incident_of_tube(tube)?.is_none() {
+        // A reactive expansion tube has its own chain: linked as an
+        // expansion tube (so every figure keeps counting it), its
+        // members retested as the playbook's stage 2 says, or —
+        // for an environmental tube — its points disinfected and
+        // swabbed again.
+        let (site_name, site_path) = tx
+            .site_place(t.site)?
+            .ok_or_else(|| StoreError::Corrupt(format!("tube {tube} site")))?;
+        match t.kind {
+            TubeKind::Human => {
                 entry(
                     tx,
                     inc,
@@ -50,217 +162,143 @@ pub fn respond(
                     &res.posted_by,
                     TimelineKind::Result,
                     format!(
-                        "混管复核 {tube}（{} 人：{}）：{}",
-                        in_tube.len(),
-                        names.join("、"),
-                        gridsweep_response::report::outcome_zh(res.outcome)
-                    ),
-                )?;
-                fx.push(Effect::IncidentUpdated {
-                    incident: inc,
-                    what: format!("pooled retest {}", res.outcome.as_str()),
-                });
-                fx.extend(advance_blocks(tx, inc, at, &res.posted_by)?);
-                fx.extend(propose_due(tx, inc, at, pb)?);
-                return Ok(fx);
-            }
-            let status = retest_status(res.outcome, res.grey_zone);
-            let persons: BTreeSet<PersonId> = in_tube.into_iter().collect();
-            let members = tx.members(inc)?;
-            let mut tasks = tx.tasks(inc)?;
-            for (m, _) in members
-                .iter()
-                .filter(|(m, _)| persons.contains(&m.person.id))
-            {
-                tx.set_member_status(inc, m.person.id, status)?;
-                for task in tasks.iter_mut().filter(|k| {
-                    k.kind == TaskKind::Retest
-                        && k.status == TaskStatus::Open
-                        && k.person.as_ref().map(|p| p.id) == Some(m.person.id)
-                }) {
-                    task.status = TaskStatus::Done;
-                    task.done_at = Some(at);
-                    task.done_by = Some(res.posted_by.clone());
-                    tx.update_task(task)?;
-                }
-                let ct = [res.ct.orf1ab, res.ct.n]
-                    .iter()
-                    .flatten()
-                    .map(|v| format!("{v:.1}"))
-                    .collect::<Vec<_>>()
-                    .join("/");
-                entry(
-                    tx,
-                    inc,
-                    at,
-                    &res.posted_by,
-                    TimelineKind::Result,
-                    format!(
-                        "{} 单管复核 {}：{}{}",
-                        m.person.name,
-                        tube,
-                        status.label_zh(),
-                        if ct.is_empty() {
-                            String::new()
-                        } else {
-                            format!("（Ct {ct}）")
-                        }
-                    ),
-                )?;
-            }
-            fx.push(Effect::IncidentUpdated {
-                incident: inc,
-                what: format!("retest {}", status.as_str()),
-            });
-            fx.extend(advance_blocks(tx, inc, at, &res.posted_by)?);
-            fx.extend(propose_due(tx, inc, at, pb)?);
-        }
-        Some((inc, RoundRole::Expansion)) => {
-            if res.outcome.is_alarm() && tx.incident_of_tube(tube)?.is_none() {
-                // A reactive expansion tube has its own chain: linked as an
-                // expansion tube (so every figure keeps counting it), its
-                // members retested as the playbook's stage 2 says, or —
-                // for an environmental tube — its points disinfected and
-                // swabbed again.
-                let (site_name, site_path) = tx
-                    .site_place(t.site)?
-                    .ok_or_else(|| StoreError::Corrupt(format!("tube {tube} site")))?;
-                match t.kind {
-                    TubeKind::Human => {
-                        entry(
-                            tx,
-                            inc,
-                            at,
-                            &res.posted_by,
-                            TimelineKind::Result,
-                            format!(
-                                "扩面筛查 {site_name} 采样管 {tube}（{}混1，{} 人）{}：成员隔离待复核",
-                                t.capacity,
-                                t.samples,
-                                gridsweep_response::report::outcome_zh(res.outcome)
-                            ),
-                        )?;
-                        fx.extend(join(
-                            tx,
-                            inc,
-                            &t,
-                            TubeRole::Expansion,
-                            MemberKind::PoolMember,
-                            at,
-                            pb,
-                        )?);
-                    }
-                    TubeKind::Environmental => {
-                        tx.insert_incident_tube(inc, tube, TubeRole::Expansion, at)?;
-                        fx.extend(environmental_chain(
-                            tx,
-                            inc,
-                            &t,
-                            &site_name,
-                            &site_path,
-                            &res.posted_by,
-                            at,
-                            res.outcome,
-                        )?);
-                    }
-                }
-            } else if !res.outcome.is_alarm() && t.kind == TubeKind::Environmental {
-                fx.extend(resample_done(tx, inc, &t, &res.posted_by, at)?);
-            }
-            fx.extend(propose_due(tx, inc, at, pb)?);
-        }
-        None => {
-            if !res.outcome.is_alarm() || tx.incident_of_tube(tube)?.is_some() {
-                return Ok(fx);
-            }
-            let Some((site_name, site_path)) = tx.site_place(t.site)? else {
-                return Err(StoreError::Corrupt(format!("tube {tube} site")));
-            };
-            let areas = chains(tx, &[&site_path])?;
-            let site_chain = chain_of(&site_path, &areas);
-            let Some(area) = incident_area(&site_chain).cloned() else {
-                return Err(StoreError::Corrupt(format!("site {} area", t.site)));
-            };
-            let inc = match tx.open_incident_for_area(area.id)? {
-                Some(inc) => {
-                    entry(
-                        tx,
-                        inc,
-                        at,
-                        &res.posted_by,
-                        TimelineKind::Joined,
-                        format!(
-                            "{site_name} 采样管 {tube}（{}混1，{} 人）{}，并入本事件",
-                            t.capacity,
-                            t.samples,
-                            gridsweep_response::report::outcome_zh(res.outcome)
-                        ),
-                    )?;
-                    inc
-                }
-                None => {
-                    let title = format!(
-                        "{} {}混1 {}",
-                        site_name,
+                        "扩面筛查 {site_name} 采样管 {tube}（{}混1，{} 人）{}：成员隔离待复核",
                         t.capacity,
+                        t.samples,
                         gridsweep_response::report::outcome_zh(res.outcome)
-                    );
-                    let inc = open_incident(tx, None, title, &area, Some(tube), None, at, pb)?;
-                    entry(
-                        tx,
-                        inc,
-                        at,
-                        &res.posted_by,
-                        TimelineKind::Opened,
-                        format!(
-                            "{site_name} 采样管 {tube}（{}混1，{} 人）{}，事件开启",
-                            t.capacity,
-                            t.samples,
-                            gridsweep_response::report::outcome_zh(res.outcome)
-                        ),
-                    )?;
-                    let levels = grid_levels(&site_chain);
-                    entry(
-                        tx,
-                        inc,
-                        at,
-                        PLAYBOOK_ACTOR,
-                        TimelineKind::Notified,
-                        format!(
-                            "推送 {}",
-                            levels
-                                .iter()
-                                .map(|l| format!("{}（{}）", l.role.label_zh(), l.area_name))
-                                .collect::<Vec<_>>()
-                                .join("、")
-                        ),
-                    )?;
-                    if pb.expand_site_community {
-                        let round = tx.incident(inc)?.and_then(|i| i.expansion_round);
-                        if let Some(round) = round {
-                            tx.add_round_area(round, area.id)?;
-                        }
-                    }
-                    fx.push(Effect::IncidentOpened {
-                        incident: inc,
-                        area: area.id.get(),
-                        area_name: area.name.clone(),
-                        tube: tube.to_string(),
-                    });
-                    inc
-                }
-            };
-            fx.extend(join(
+                    ),
+                )?;
+                fx.extend(join(
+                    tx,
+                    inc,
+                    t,
+                    TubeRole::Expansion,
+                    MemberKind::PoolMember,
+                    at,
+                    pb,
+                )?);
+            }
+            TubeKind::Environmental => {
+                tx.insert_incident_tube(inc, tube, TubeRole::Expansion, at)?;
+                fx.extend(environmental_chain(
+                    tx,
+                    inc,
+                    t,
+                    &site_name,
+                    &site_path,
+                    &res.posted_by,
+                    at,
+                    res.outcome,
+                )?);
+            }
+        }
+    } else if !res.outcome.is_alarm() && t.kind == TubeKind::Environmental {
+        fx.extend(resample_done(tx, inc, t, &res.posted_by, at)?);
+    }
+    fx.extend(propose_due(tx, inc, at, pb)?);
+    Ok(fx)
+}
+
+/// A non-negative tube of no incident's round: it opens an incident for its
+/// community, or joins the one already open there.
+fn routine_result(
+    tx: &mut dyn IncidentTx,
+    t: &TubeRow,
+    res: &ResultRow,
+    at: DateTime<Utc>,
+    pb: &Playbook,
+) -> StoreResult<Effects> {
+    let tube = t.barcode.as_str();
+    let mut fx = Vec::new();
+    if !res.outcome.is_alarm() || tx.incident_of_tube(tube)?.is_some() {
+        return Ok(fx);
+    }
+    let Some((site_name, site_path)) = tx.site_place(t.site)? else {
+        return Err(StoreError::Corrupt(format!("tube {tube} site")));
+    };
+    let areas = chains(tx, &[&site_path])?;
+    let site_chain = chain_of(&site_path, &areas);
+    let Some(area) = incident_area(&site_chain).cloned() else {
+        return Err(StoreError::Corrupt(format!("site {} area", t.site)));
+    };
+    let inc = match tx.open_incident_for_area(area.id)? {
+        Some(inc) => {
+            entry(
                 tx,
                 inc,
-                &t,
-                TubeRole::Trigger,
-                MemberKind::PoolMember,
                 at,
-                pb,
-            )?);
+                &res.posted_by,
+                TimelineKind::Joined,
+                format!(
+                    "{site_name} 采样管 {tube}（{}混1，{} 人）{}，并入本事件",
+                    t.capacity,
+                    t.samples,
+                    gridsweep_response::report::outcome_zh(res.outcome)
+                ),
+            )?;
+            inc
         }
-    }
+        None => {
+            let title = format!(
+                "{} {}混1 {}",
+                site_name,
+                t.capacity,
+                gridsweep_response::report::outcome_zh(res.outcome)
+            );
+            let inc = open_incident(tx, None, title, &area, Some(tube), None, at, pb)?;
+            entry(
+                tx,
+                inc,
+                at,
+                &res.posted_by,
+                TimelineKind::Opened,
+                format!(
+                    "{site_name} 采样管 {tube}（{}混1，{} 人）{}，事件开启",
+                    t.capacity,
+                    t.samples,
+                    gridsweep_response::report::outcome_zh(res.outcome)
+                ),
+            )?;
+            let levels = grid_levels(&site_chain);
+            entry(
+                tx,
+                inc,
+                at,
+                PLAYBOOK_ACTOR,
+                TimelineKind::Notified,
+                format!(
+                    "推送 {}",
+                    levels
+                        .iter()
+                        .map(|l| format!("{}（{}）", l.role.label_zh(), l.area_name))
+                        .collect::<Vec<_>>()
+                        .join("、")
+                ),
+            )?;
+            if pb.expand_site_community {
+                let round = tx.incident(inc)?.and_then(|i| i.expansion_round);
+                if let Some(round) = round {
+                    tx.add_round_area(round, area.id)?;
+                }
+            }
+            fx.push(Effect::IncidentOpened {
+                incident: inc,
+                area: area.id.get(),
+                area_name: area.name.clone(),
+                tube: tube.to_string(),
+            });
+            inc
+        }
+    };
+    fx.extend(join(
+        tx,
+        inc,
+        t,
+        TubeRole::Trigger,
+        MemberKind::PoolMember,
+        at,
+        pb,
+    )?);
     Ok(fx)
 }
 
@@ -486,6 +524,67 @@ pub(crate) fn join_persons(
     let (members, compound_paths) = member_inputs(tx, persons, kind == MemberKind::PoolMember)?;
     let existing = tx.members(inc)?;
     let in_tube: BTreeSet<PersonId> = persons.iter().map(|p| p.brief.id).collect();
+    let input = join_input(
+        tx,
+        &info,
+        source,
+        kind,
+        at,
+        &members,
+        &compound_paths,
+        &existing,
+        &in_tube,
+    )?;
+    let plan = reaction_for(tx, &info, pb, &input)?;
+    let task_ids = write_reaction(tx, &info, &plan, &members, &existing, at)?;
+    notify_member_levels(tx, inc, &members, &plan, at)?;
+    let mut fx = Vec::new();
+    if let Some(b) = &plan.block {
+        tx.insert_pool_block(&PoolBlock {
+            incident: inc,
+            tube: source.to_string(),
+            block: b.block.clone(),
+            tasks: vec![
+                b.tasks
+                    .iter()
+                    .map(|t| t.and_then(|i| task_ids.get(i).copied()))
+                    .collect(),
+            ],
+            complete: false,
+        })?;
+        // A block the pool alone decides (a one-person pool) is settled now.
+        fx.extend(advance_blocks(tx, inc, at, PLAYBOOK_ACTOR)?);
+    }
+    fx.insert(
+        0,
+        Effect::IncidentUpdated {
+            incident: inc,
+            what: format!(
+                "joined {source}: {} members, {} orders, {} tasks",
+                plan.members.len(),
+                plan.orders.len(),
+                plan.tasks.len()
+            ),
+        },
+    );
+    Ok(fx)
+}
+
+/// What the playbook needs to know to answer new members: who and which
+/// compounds, tasks and buildings the incident already holds.
+#[allow(clippy::too_many_arguments)]
+fn join_input(
+    tx: &mut dyn IncidentTx,
+    info: &IncidentInfo,
+    source: &str,
+    kind: MemberKind,
+    at: DateTime<Utc>,
+    members: &[MemberInput],
+    compound_paths: &BTreeMap<AreaId, AreaPath>,
+    existing: &[(MemberView, AreaId)],
+    in_tube: &BTreeSet<PersonId>,
+) -> StoreResult<JoinInput> {
+    let inc = info.id;
     let orders = tx.orders(inc)?;
     let tasks = tx.tasks(inc)?;
     let known_compounds: BTreeSet<AreaId> = orders
@@ -494,17 +593,17 @@ pub(crate) fn join_persons(
         .filter_map(|o| o.area.as_ref().map(|a| a.id))
         .collect();
     let mut buildings = BTreeMap::new();
-    for (id, path) in &compound_paths {
+    for (id, path) in compound_paths {
         if !known_compounds.contains(id) {
             buildings.insert(*id, tx.areas_under(path, AreaLevel::Building)?);
         }
     }
-    let input = JoinInput {
+    Ok(JoinInput {
         incident: inc,
         source: source.to_string(),
         at,
         kind,
-        members: members.clone(),
+        members: members.to_vec(),
         // A person of this tube the incident already holds but who awaits
         // nothing — a traced household member, or a member whose earlier
         // retest cleared them — is planned again: isolated pending a
@@ -526,24 +625,47 @@ pub(crate) fn join_persons(
             .filter_map(|t| t.area.as_ref().map(|a| a.id))
             .collect(),
         buildings,
-    };
-    // An incident opened under single tubes has a 1:1 retest round: its
-    // later pools are retested singly too, whatever the playbook now says.
+    })
+}
+
+/// The playbook's answer. An incident opened under single tubes has a 1:1
+/// retest round: its later pools are retested singly too, whatever the
+/// playbook now says.
+fn reaction_for(
+    tx: &mut dyn IncidentTx,
+    info: &IncidentInfo,
+    pb: &Playbook,
+    input: &JoinInput,
+) -> StoreResult<Reaction> {
     let retest_pool = match info.retest_round {
         Some(r) => tx.round(r)?.map_or(1, |r| r.pool_size),
         None => 1,
     };
-    let plan = if retest_pool < pb.stage2.retest_pool_size() {
+    Ok(if retest_pool < pb.stage2.retest_pool_size() {
         react(
             &Playbook {
                 stage2: Stage2::Dorfman,
                 ..pb.clone()
             },
-            &input,
+            input,
         )
     } else {
-        react(pb, &input)
-    };
+        react(pb, input)
+    })
+}
+
+/// Writes the playbook's answer: new members (a known one is only ever
+/// re-isolated), orders, tasks, the expansion round's areas, the timeline.
+/// Returns the new tasks' ids, in the answer's order.
+fn write_reaction(
+    tx: &mut dyn IncidentTx,
+    info: &IncidentInfo,
+    plan: &Reaction,
+    members: &[MemberInput],
+    existing: &[(MemberView, AreaId)],
+    at: DateTime<Utc>,
+) -> StoreResult<Vec<i64>> {
+    let inc = info.id;
     let affiliation_names: BTreeMap<PersonId, Vec<String>> = members
         .iter()
         .map(|m| {
@@ -640,8 +762,18 @@ pub(crate) fn join_persons(
             text: e.text.clone(),
         })?;
     }
-    // The alert reaches every sub-district and community whose residents
-    // are new members, not only the chain of the hut the tube came from.
+    Ok(task_ids)
+}
+
+/// The alert reaches every sub-district and community whose residents are
+/// new members, not only the chain of the hut the tube came from.
+fn notify_member_levels(
+    tx: &mut dyn IncidentTx,
+    inc: i64,
+    members: &[MemberInput],
+    plan: &Reaction,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
     let notified: Vec<String> = tx
         .timeline(inc)?
         .into_iter()
@@ -649,7 +781,7 @@ pub(crate) fn join_persons(
         .map(|e| e.text)
         .collect();
     let mut levels: Vec<Assignee> = Vec::new();
-    for m in &members {
+    for m in members {
         if !plan.members.iter().any(|n| n.person.id == m.person.id) {
             continue;
         }
@@ -680,36 +812,7 @@ pub(crate) fn join_persons(
             ),
         )?;
     }
-    let mut fx = Vec::new();
-    if let Some(b) = &plan.block {
-        tx.insert_pool_block(&PoolBlock {
-            incident: inc,
-            tube: source.to_string(),
-            block: b.block.clone(),
-            tasks: vec![
-                b.tasks
-                    .iter()
-                    .map(|t| t.and_then(|i| task_ids.get(i).copied()))
-                    .collect(),
-            ],
-            complete: false,
-        })?;
-        // A block the pool alone decides (a one-person pool) is settled now.
-        fx.extend(advance_blocks(tx, inc, at, PLAYBOOK_ACTOR)?);
-    }
-    fx.insert(
-        0,
-        Effect::IncidentUpdated {
-            incident: inc,
-            what: format!(
-                "joined {source}: {} members, {} orders, {} tasks",
-                plan.members.len(),
-                plan.orders.len(),
-                plan.tasks.len()
-            ),
-        },
-    );
-    Ok(fx)
+    Ok(())
 }
 
 /// Whether [`respond`] would do anything for this tube: its result is

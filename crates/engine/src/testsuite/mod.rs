@@ -20,6 +20,7 @@ mod incidents;
 mod pipeline;
 mod pool_code;
 mod population;
+mod races;
 mod sync;
 
 pub use accounts::{
@@ -41,6 +42,10 @@ pub use population::{
     find_areas_by_name, ids_do_not_overlap, persons_round_trip_any_script, resident_counts_roll_up,
     search_is_scoped, sites_in_subtree,
 };
+pub use races::{
+    a_new_devices_batch_sent_twice_at_once_applies_once, a_read_never_waits_for_a_writer,
+    opposite_order_tubes_at_once_both_apply, overlapping_first_batches_at_once_lose_nothing,
+};
 pub use sync::{device_queue, sync_applies_each_event_once};
 
 /// Expands to one `#[test]` per case of the suite.
@@ -58,7 +63,11 @@ macro_rules! storage_tests {
             api_tokens_hashed_revocable_expiring, audit_appends_and_filters,
             person_site_and_box_lookups, pool_code_stage2_clears_and_flags,
             pool_code_third_round_resolves_two_positives,
-            the_engine_checks_reach_inside_the_transaction);
+            the_engine_checks_reach_inside_the_transaction,
+            a_new_devices_batch_sent_twice_at_once_applies_once,
+            overlapping_first_batches_at_once_lose_nothing,
+            opposite_order_tubes_at_once_both_apply,
+            a_read_never_waits_for_a_writer);
     };
     (@cases $fresh:path; $($case:ident),*) => {
         $(

@@ -14,7 +14,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use gridsweep_domain::{AreaId, PersonId, mask_name};
-use gridsweep_engine::incident::{IncidentDetail, ManualProposal, NewNote, ServerClock, Verdict};
+use gridsweep_engine::incident::{IncidentDetail, ManualProposal, NewNote, Verdict};
 use gridsweep_response::AreaBrief;
 use gridsweep_response::coverage::{Coverage, Tally};
 use gridsweep_response::live::LiveStatus;
@@ -42,31 +42,6 @@ impl From<ResponseError> for ApiError {
             Some(f) => err.with_field(&f),
             None => err,
         }
-    }
-}
-
-/// How far after the server's clock a client's `at` may lie: devices'
-/// clocks drift a little (SPEC §8, "times are the server's").
-pub const CLOCK_SKEW_SECONDS: i64 = 300;
-
-impl AppState {
-    /// The clock a decision's time is checked against; none when this
-    /// server replays a drill on the drill's own clock.
-    pub fn server_clock(&self) -> Option<ServerClock> {
-        (!self.replayed_clock).then(|| ServerClock {
-            now: Utc::now(),
-            skew_seconds: CLOCK_SKEW_SECONDS,
-        })
-    }
-
-    /// A client's `at` (default now), refused when after the server's clock
-    /// plus the skew — unless this server replays a drill.
-    pub fn vouched_time(&self, at: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, ApiError> {
-        let at = at.unwrap_or_else(Utc::now);
-        if let Some(clock) = self.server_clock() {
-            clock.check(at).map_err(ApiError::from)?;
-        }
-        Ok(at)
     }
 }
 

@@ -15,22 +15,6 @@ use gridsweep_storage::SiteRecord;
 use gridsweep_storage::pipeline::{Command, Effects, NewRound, ResultRow, RoundRow, TubeRow};
 use serde::{Deserialize, Serialize};
 
-impl AppState {
-    /// Applies one command as `by`; the engine publishes its effects and
-    /// responds to any result in it before this returns.
-    pub async fn run(
-        &self,
-        by: &Principal,
-        cmd: Command,
-        at: Option<DateTime<Utc>>,
-    ) -> Result<Effects, ApiError> {
-        let ctx = self
-            .engine
-            .context(by.actor(), at.unwrap_or_else(Utc::now), by.reach());
-        self.use_case(move |e| Ok(e.run(cmd, ctx)??)).await
-    }
-}
-
 /// Body of `POST /api/v1/rounds`.
 #[derive(Debug, Deserialize)]
 pub struct NewRoundBody {

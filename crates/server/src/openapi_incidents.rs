@@ -1,4 +1,4 @@
-//! The OpenAPI description of the response routes (incidents, decisions,
+//! The OpenAPI description of the incident routes (incidents, decisions,
 //! coverage, marks, the report), merged into [`crate::openapi::document`].
 
 use serde_json::{Value, json};
