@@ -1,6 +1,8 @@
 //! What the outbreak response stores, and the row-level operations a
-//! backend provides for it inside one transaction ([`IncidentTx`]). The
-//! use cases that drive them live in the engine crate.
+//! backend provides for it inside one transaction: small traits by area
+//! ([`RosterTx`], [`RoundRowsTx`], [`IncidentRowsTx`], [`ResponseWorkTx`])
+//! joined by [`IncidentTx`]. The use cases that drive them live in the
+//! engine crate.
 
 use crate::StoreResult;
 use crate::pipeline::{NewRound, PipelineTx, ResultRow, TubeRow};
@@ -71,26 +73,23 @@ pub struct PoolBlock {
     pub complete: bool,
 }
 
-/// The row-level operations a backend provides for the response.
-pub trait IncidentTx: PipelineTx {
-    /// Serialises the response's units of work against each other: two
-    /// results arriving together must not both open an incident for one
-    /// community, nor both propose the same decision. A backend with a
-    /// single writer (SQLite) has this already; PostgreSQL takes a
-    /// transaction-scoped lock.
-    fn serialize_responses(&mut self) -> StoreResult<()> {
-        Ok(())
-    }
-    /// Next id of a named sequence (incident, order, task, decision).
-    fn next_id(&mut self, kind: &str) -> StoreResult<i64>;
-    /// A tube as stored, read without locking it: the response looks at
-    /// other tubes of an incident (their chains) while their own results
-    /// may be arriving, and must not wait on them while holding the
-    /// response lock (a backend whose [`PipelineTx::tube`] locks the row
-    /// overrides this).
-    fn peek_tube(&mut self, barcode: &str) -> StoreResult<Option<TubeRow>> {
-        self.tube(barcode)
-    }
+/// The row-level operations a backend provides for the response, inside
+/// one transaction: every area's trait below, joined so the engine can take
+/// one `&mut dyn IncidentTx`. Implemented for anything that implements the
+/// parts; a backend implements those.
+pub trait IncidentTx:
+    PipelineTx + RosterTx + RoundRowsTx + IncidentRowsTx + ResponseWorkTx
+{
+}
+
+impl<T> IncidentTx for T where
+    T: PipelineTx + RosterTx + RoundRowsTx + IncidentRowsTx + ResponseWorkTx + ?Sized
+{
+}
+
+/// The roster as the response reads it: who was in a tube, their
+/// households, the areas around them, and who under an area was sampled.
+pub trait RosterTx {
     fn tube_persons(&mut self, tube: &str) -> StoreResult<Vec<PersonId>>;
     fn person_facts(&mut self, ids: &[PersonId]) -> StoreResult<Vec<PersonFact>>;
     fn household_residents(&mut self, household: AreaId) -> StoreResult<Vec<PersonFact>>;
@@ -103,8 +102,47 @@ pub trait IncidentTx: PipelineTx {
     fn grid_areas_under(&mut self, path: &AreaPath) -> StoreResult<Vec<AreaBrief>>;
     /// A site's name and its area's path.
     fn site_place(&mut self, site: i64) -> StoreResult<Option<(String, AreaPath)>>;
+    /// The roster under `path` with whether each person has a sample in
+    /// `round` and any mark.
+    fn roster_coverage(&mut self, path: &AreaPath, round: i64) -> StoreResult<Vec<RosterEntry>>;
+}
+
+/// The rounds the response opens and what came of them: their areas,
+/// tubes, tallies and samples, and why a person was not sampled.
+pub trait RoundRowsTx: PipelineTx {
+    /// A tube as stored, read without locking it: the response looks at
+    /// other tubes of an incident (their chains) while their own results
+    /// may be arriving, and must not wait on them while holding the
+    /// response lock (a backend whose [`PipelineTx::tube`] locks the row
+    /// overrides this).
+    fn peek_tube(&mut self, barcode: &str) -> StoreResult<Option<TubeRow>> {
+        self.tube(barcode)
+    }
     fn insert_round(&mut self, r: &NewRound) -> StoreResult<i64>;
     fn add_round_area(&mut self, round: i64, area: AreaId) -> StoreResult<()>;
+    /// Tubes of a round with their current results and sites.
+    fn round_tubes(&mut self, round: i64) -> StoreResult<Vec<RoundTube>>;
+    /// Tubes, resulted, non-negative in a round.
+    fn round_tally(&mut self, round: i64) -> StoreResult<TubeTally>;
+    fn tube_samples(&mut self, tubes: &[String]) -> StoreResult<Vec<SampleFact>>;
+    fn round_samples(&mut self, round: i64) -> StoreResult<Vec<SampleFact>>;
+    fn set_mark(&mut self, m: &PersonMark) -> StoreResult<()>;
+    fn marks(&mut self, round: i64) -> StoreResult<Vec<PersonMark>>;
+}
+
+/// Incidents themselves: their ids and rows, how they nest, the tubes and
+/// rounds that belong to them, and their members.
+pub trait IncidentRowsTx {
+    /// Serialises the response's units of work against each other: two
+    /// results arriving together must not both open an incident for one
+    /// community, nor both propose the same decision. A backend with a
+    /// single writer (SQLite) has this already; PostgreSQL takes a
+    /// transaction-scoped lock.
+    fn serialize_responses(&mut self) -> StoreResult<()> {
+        Ok(())
+    }
+    /// Next id of a named sequence (incident, order, task, decision).
+    fn next_id(&mut self, kind: &str) -> StoreResult<i64>;
     fn insert_incident(&mut self, i: &IncidentInfo) -> StoreResult<()>;
     fn update_incident(&mut self, i: &IncidentInfo) -> StoreResult<()>;
     fn incident(&mut self, id: i64) -> StoreResult<Option<IncidentInfo>>;
@@ -135,6 +173,11 @@ pub trait IncidentTx: PipelineTx {
         status: MemberStatus,
     ) -> StoreResult<()>;
     fn members(&mut self, incident: i64) -> StoreResult<Vec<(MemberView, AreaId)>>;
+}
+
+/// The work an incident sets off and its record: orders, tasks, decisions,
+/// the timeline, and the stage-2 pool blocks the decoder replays.
+pub trait ResponseWorkTx {
     fn insert_order(&mut self, o: &OrderView) -> StoreResult<()>;
     fn update_order(&mut self, o: &OrderView) -> StoreResult<()>;
     fn orders(&mut self, incident: i64) -> StoreResult<Vec<OrderView>>;
@@ -146,17 +189,6 @@ pub trait IncidentTx: PipelineTx {
     fn decisions(&mut self, incident: i64) -> StoreResult<Vec<DecisionView>>;
     fn insert_entry(&mut self, e: &EntryView) -> StoreResult<()>;
     fn timeline(&mut self, incident: i64) -> StoreResult<Vec<EntryView>>;
-    /// Tubes of a round with their current results and sites.
-    fn round_tubes(&mut self, round: i64) -> StoreResult<Vec<RoundTube>>;
-    /// Tubes, resulted, non-negative in a round.
-    fn round_tally(&mut self, round: i64) -> StoreResult<TubeTally>;
-    fn tube_samples(&mut self, tubes: &[String]) -> StoreResult<Vec<SampleFact>>;
-    fn round_samples(&mut self, round: i64) -> StoreResult<Vec<SampleFact>>;
-    fn set_mark(&mut self, m: &PersonMark) -> StoreResult<()>;
-    fn marks(&mut self, round: i64) -> StoreResult<Vec<PersonMark>>;
-    /// The roster under `path` with whether each person has a sample in
-    /// `round` and any mark.
-    fn roster_coverage(&mut self, path: &AreaPath, round: i64) -> StoreResult<Vec<RosterEntry>>;
     fn insert_pool_block(&mut self, b: &PoolBlock) -> StoreResult<()>;
     /// Rewrites a block's tasks and completeness.
     fn update_pool_block(&mut self, b: &PoolBlock) -> StoreResult<()>;
