@@ -213,7 +213,7 @@ impl Store for SqliteStore {
 
     fn write_job(&self, mut job: WriteJob) -> StoreResult<()> {
         self.write(move |c| {
-            let mut tx = SqliteTx::new(c, Default::default());
+            let mut tx = SqliteTx::new(c);
             job(&mut tx)?;
             // The transaction keeps tubes in memory while the job runs
             // (see `SqliteTx`); they go to the database before the commit.
@@ -222,6 +222,6 @@ impl Store for SqliteStore {
     }
 
     fn read_job(&self, job: ReadJob<'_>) -> StoreResult<()> {
-        self.read(|c| job(&mut SqliteTx::new(c, Default::default())))
+        self.read(|c| job(&mut SqliteTx::new(c)))
     }
 }

@@ -44,26 +44,24 @@ pub fn load_round(c: &Connection, id: i64) -> StoreResult<Option<RoundRow>> {
 /// at [`SqliteTx::flush`]: a synced tube is read and changed 22 times in a
 /// row, and doing that in memory halves the writer thread's work. The
 /// cache follows savepoints (a snapshot per level), so a refused command
-/// leaves no trace in it either. Persons resolved before the job (on a
-/// reader connection, off the writer thread) are looked up in `persons`.
+/// leaves no trace in it either. (The persons a job scans are looked up
+/// before it, on a reader, by the engine.)
 pub struct SqliteTx<'c> {
     conn: &'c Connection,
     tubes: HashMap<String, (TubeRow, bool)>,
     snapshots: Vec<HashMap<String, (TubeRow, bool)>>,
-    persons: HashMap<(DocumentKind, String), PersonId>,
     /// Each site's area path, once per job: the reach check asks for it on
     /// every scan, and no pipeline command moves a site.
     site_paths: HashMap<i64, Option<AreaPath>>,
 }
 
 impl<'c> SqliteTx<'c> {
-    /// Primitives on `conn`, with persons already resolved.
-    pub fn new(conn: &'c Connection, persons: HashMap<(DocumentKind, String), PersonId>) -> Self {
+    /// Primitives on `conn`, for one unit of work.
+    pub fn new(conn: &'c Connection) -> Self {
         Self {
             conn,
             tubes: HashMap::new(),
             snapshots: Vec::new(),
-            persons,
             site_paths: HashMap::new(),
         }
     }
@@ -190,9 +188,6 @@ impl PipelineTx for SqliteTx<'_> {
         kind: DocumentKind,
         number: &str,
     ) -> StoreResult<Option<PersonId>> {
-        if let Some(id) = self.persons.get(&(kind, number.to_string())) {
-            return Ok(Some(*id));
-        }
         let mut stmt = self
             .conn
             .prepare_cached("SELECT id FROM persons WHERE doc_number = ?1 AND doc_kind = ?2")

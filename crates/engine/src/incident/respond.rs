@@ -266,14 +266,7 @@ fn routine_result(
                 at,
                 PLAYBOOK_ACTOR,
                 TimelineKind::Notified,
-                format!(
-                    "推送 {}",
-                    levels
-                        .iter()
-                        .map(|l| format!("{}（{}）", l.role.label_zh(), l.area_name))
-                        .collect::<Vec<_>>()
-                        .join("、")
-                ),
+                format!("推送 {}", levels_zh(&levels)),
             )?;
             if pb.expand_site_community {
                 let round = tx.incident(inc)?.and_then(|i| i.expansion_round);
@@ -731,22 +724,7 @@ fn write_reaction(
     }
     let mut task_ids = Vec::with_capacity(plan.tasks.len());
     for t in &plan.tasks {
-        let id = tx.next_id("task")?;
-        task_ids.push(id);
-        tx.insert_task(&TaskView {
-            id,
-            incident: inc,
-            kind: t.kind,
-            title: t.title.clone(),
-            area: t.area.clone(),
-            person: t.person.clone(),
-            assignee: t.assignee.clone(),
-            target: t.target,
-            status: TaskStatus::Open,
-            created_at: at,
-            done_at: None,
-            done_by: None,
-        })?;
+        task_ids.push(write_task(tx, inc, t, at)?);
     }
     if let Some(round) = info.expansion_round {
         for a in &plan.round_areas {
@@ -802,14 +780,7 @@ fn notify_member_levels(
             at,
             PLAYBOOK_ACTOR,
             TimelineKind::Notified,
-            format!(
-                "推送 成员所在 {}",
-                levels
-                    .iter()
-                    .map(|l| format!("{}（{}）", l.role.label_zh(), l.area_name))
-                    .collect::<Vec<_>>()
-                    .join("、")
-            ),
+            format!("推送 成员所在 {}", levels_zh(&levels)),
         )?;
     }
     Ok(())
@@ -826,4 +797,13 @@ pub fn needs_response(tx: &mut dyn IncidentTx, tube: &str) -> StoreResult<bool> 
         .current_result(tube)?
         .is_some_and(|r| Outcome::is_alarm(r.outcome));
     Ok(alarm || tx.incident_for_round(t.round)?.is_some())
+}
+
+/// The grid levels an alert reaches, as the timeline names them.
+fn levels_zh(levels: &[Assignee]) -> String {
+    levels
+        .iter()
+        .map(|l| format!("{}（{}）", l.role.label_zh(), l.area_name))
+        .collect::<Vec<_>>()
+        .join("、")
 }
